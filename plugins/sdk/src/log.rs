@@ -1,0 +1,13 @@
+//! The host's anti-spam log.
+
+use crate::bindings::log_import::{emit, Level};
+
+/// Logs a line at the normal level.
+pub fn normal(line: impl AsRef<str>) {
+    emit(Level::Normal, line.as_ref());
+}
+
+/// Logs a line at the verbose level.
+pub fn verbose(line: impl AsRef<str>) {
+    emit(Level::Verbose, line.as_ref());
+}
