@@ -25,6 +25,7 @@ impl std::fmt::Display for DnsError {
             DnsError::ConnectionFailed(e) => write!(f, "connection failed: {e}"),
             DnsError::ServerFailure(e) => write!(f, "server failure: {e}"),
             DnsError::BadReply(e) => write!(f, "bad reply: {e}"),
+            DnsError::Suspended => f.write_str("suspended"),
         }
     }
 }
@@ -35,4 +36,9 @@ impl DnsError {
     pub fn is_definite(&self) -> bool {
         matches!(self, DnsError::Nxdomain | DnsError::Nodata)
     }
+}
+
+/// Suspends all queries for `zone` (and names under it) for `seconds`, across all messages.
+pub fn suspend(zone: &str, seconds: u32) {
+    crate::bindings::dns_import::suspend(zone, seconds)
 }

@@ -1,0 +1,1 @@
+//! DNS for the host (owned by the DNS helper; placeholder module file).

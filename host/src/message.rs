@@ -1,0 +1,120 @@
+//! Message intake: each message is parsed once, within a size bound, into the view that
+//! content checks receive.
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+
+/// The default bound on the decoded text handed to content checks (per message).
+pub const DEFAULT_MAX_TEXT_BYTES: usize = 512 * 1024;
+
+/// One header field, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Field name as written.
+    pub name: String,
+    /// Decoded, unfolded value.
+    pub value: String,
+}
+
+/// The parsed message: what content checks see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageView {
+    /// Decoded Subject (empty when absent).
+    pub subject: String,
+    /// Header fields in message order.
+    pub headers: Vec<Header>,
+    /// Decoded text/plain parts, joined by blank lines.
+    pub text: String,
+    /// Decoded text/html parts.
+    pub html: Vec<String>,
+    /// Raw size in bytes.
+    pub size: u64,
+    /// True when text or HTML was cut at the bound.
+    pub truncated: bool,
+}
+
+impl MessageView {
+    /// Parses a raw RFC 5322 message. Malformed MIME never fails: whatever mail-parser can
+    /// recover is used, and a message it cannot parse at all yields an empty view.
+    pub fn parse(raw: &[u8], max_text_bytes: usize) -> MessageView {
+        let mut view = MessageView { size: raw.len() as u64, ..MessageView::default() };
+        let Some(msg) = MessageParser::default().parse(raw) else {
+            return view;
+        };
+        view.subject = msg.subject().unwrap_or_default().to_string();
+        view.headers = msg
+            .headers()
+            .iter()
+            .map(|h| Header {
+                name: h.name().to_string(),
+                value: header_text(msg.header_raw(h.name()).unwrap_or_default()),
+            })
+            .collect();
+        let mut budget = max_text_bytes;
+        for part in msg.parts.iter() {
+            if part.is_content_type("text", "plain") || part.content_type().is_none() {
+                if let PartType::Text(text) = &part.body {
+                    if !view.text.is_empty() {
+                        view.text.push_str("\n\n");
+                    }
+                    view.truncated |= push_bounded(&mut view.text, text, &mut budget);
+                }
+            } else if let PartType::Html(html) = &part.body {
+                let mut s = String::new();
+                view.truncated |= push_bounded(&mut s, html, &mut budget);
+                view.html.push(s);
+            }
+        }
+        view
+    }
+}
+
+/// Unfolds a raw header value (continuation lines joined) and trims it.
+fn header_text(raw: &str) -> String {
+    raw.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Appends up to `budget` bytes of `text` (cut on a character boundary); true when cut.
+fn push_bounded(out: &mut String, text: &str, budget: &mut usize) -> bool {
+    if text.len() <= *budget {
+        out.push_str(text);
+        *budget -= text.len();
+        return false;
+    }
+    let mut cut = *budget;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.push_str(&text[..cut]);
+    *budget = 0;
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipart_message_gives_text_and_html() {
+        let raw = b"From: a@example.com\r\nSubject: =?utf-8?q?Hello_there?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain body\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>html body</p>\r\n--b--\r\n";
+        let v = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
+        assert_eq!(v.subject, "Hello there");
+        assert!(v.text.contains("plain body"));
+        assert_eq!(v.html.len(), 1);
+        assert!(v.html[0].contains("<p>html body</p>"));
+        assert!(v.headers.iter().any(|h| h.name == "From" && h.value == "a@example.com"));
+    }
+
+    #[test]
+    fn text_is_cut_at_the_bound() {
+        let raw = b"Subject: x\r\n\r\n0123456789abcdef";
+        let v = MessageView::parse(raw, 10);
+        assert_eq!(v.text, "0123456789");
+        assert!(v.truncated);
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        let v = MessageView::parse(b"\xff\xfe\x00--==\r\n\r\n\r\nContent-Type: multipart/mixed; boundary=", 100);
+        assert_eq!(v.size, 53);
+    }
+}

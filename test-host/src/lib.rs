@@ -1,0 +1,1 @@
+//! Test servers and scenario helpers for antispam snapshot tests.
