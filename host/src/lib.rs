@@ -1,5 +1,20 @@
 //! The antispam reference host: loads check components, runs them in the configured order
 //! for each message, and logs what IMail's anti-spam engine logged.
+//!
+//! Layers: [`config`] (the TOML file), [`runtime`] (wasmtime: engine, components, sandbox
+//! bounds, host imports), [`dns`] and [`smtp`] (the network the host does for checks),
+//! [`services`] (those built from the configuration), [`domains`] (per-domain settings made
+//! live), [`pipeline`] (the chain and IMail's policy), [`message`] (intake) and [`log`].
 
+pub mod config;
 pub mod dns;
+pub mod domains;
+pub mod log;
 pub mod message;
+pub mod pipeline;
+pub mod runtime;
+pub mod services;
+pub mod smtp;
+
+/// Where the build put the bundled check components (`<name>.wasm`).
+pub const PLUGIN_DIR: &str = env!("ANTISPAM_PLUGIN_DIR");

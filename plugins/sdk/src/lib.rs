@@ -7,6 +7,7 @@
 
 pub mod bindings;
 pub mod dns;
+pub mod html;
 pub mod log;
 pub mod net;
 mod state;
@@ -19,6 +20,11 @@ pub use state::{configure, with_check};
 pub trait ConnectionCheck: Sized + 'static {
     /// Builds the check from this domain's settings; an error rejects the configuration.
     fn configure(settings: &Settings) -> Result<Self, String>;
+    /// How many of the domain's M checks this check counts for in "delete after N of M":
+    /// 1 for a validation check; a black-list check counts its standard lists.
+    fn counted_checks(&self) -> u32 {
+        1
+    }
     /// Checks one session.
     fn check(&self, session: &Session) -> Verdict;
 }
@@ -72,8 +78,10 @@ macro_rules! connection_plugin {
         impl $crate::bindings::connection::exports::antispam::plugin::connection_check::Guest
             for __AntispamExport
         {
-            fn configure(settings: $crate::Settings) -> Result<(), String> {
-                $crate::configure(<$check as $crate::ConnectionCheck>::configure(&settings)?)
+            fn configure(settings: $crate::Settings) -> Result<u32, String> {
+                let check = <$check as $crate::ConnectionCheck>::configure(&settings)?;
+                let counted = $crate::ConnectionCheck::counted_checks(&check);
+                $crate::configure(check).map(|()| counted)
             }
             fn check(session: $crate::Session) -> $crate::Verdict {
                 $crate::with_check(|c: &$check| $crate::ConnectionCheck::check(c, &session))

@@ -1,0 +1,143 @@
+//! Labelled mail for training and evaluation: a folder of `.eml` files, an mbox file
+//! (`From ` separated, mboxrd quoting undone), or a corpus split file (`file<TAB>label<TAB>split`,
+//! paths relative to the split file, labels `ham`/`spam`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// One raw message and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    /// The file (and, for an mbox, the message's number in it), for reports.
+    pub name: String,
+    /// True for spam, false for good mail.
+    pub spam: bool,
+    /// The raw RFC 5322 bytes.
+    pub raw: Vec<u8>,
+}
+
+/// Reads every message of `path`, labelled `spam`: a directory's `.eml` files (sorted by
+/// name) or, for a file, the messages of an mbox.
+pub fn read_path(path: &Path, spam: bool) -> anyhow::Result<Vec<Sample>> {
+    if path.is_dir() {
+        return eml_files(path)?
+            .into_iter()
+            .map(|file| read_file(&file, spam))
+            .collect();
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(split_mbox(&bytes)
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| Sample { name: format!("{}#{}", path.display(), i + 1), spam, raw })
+        .collect())
+}
+
+/// Reads the messages of a split file whose split column is `split` (e.g. `train`).
+pub fn read_split(file: &Path, split: &str) -> anyhow::Result<Vec<Sample>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut samples = Vec::new();
+    for (index, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
+        let [path, label, set] = fields[..] else {
+            bail!("{} line {}: expected `file<TAB>label<TAB>split`", file.display(), index + 1);
+        };
+        let spam = match label {
+            "spam" => true,
+            "ham" => false,
+            other => bail!("{} line {}: unknown label `{other}`", file.display(), index + 1),
+        };
+        if set == split {
+            samples.push(read_file(&base.join(path), spam)?);
+        }
+    }
+    Ok(samples)
+}
+
+/// The `.eml` files of a directory, sorted.
+fn eml_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read_file(path: &Path, spam: bool) -> anyhow::Result<Sample> {
+    let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Sample { name: path.display().to_string(), spam, raw })
+}
+
+/// Splits an mbox into messages: each starts at a `From ` line at the start of the file or
+/// after a newline; the separator line is dropped and `>From ` quoting (mboxrd) undone.
+pub fn split_mbox(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    let mut current: Option<Vec<u8>> = None;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"From ") {
+            messages.extend(current.take());
+            current = Some(Vec::new());
+            continue;
+        }
+        let Some(message) = current.as_mut() else {
+            continue; // text before the first separator is not a message
+        };
+        let quoted = line.iter().take_while(|&&b| b == b'>').count();
+        if quoted > 0 && line[quoted..].starts_with(b"From ") {
+            message.extend_from_slice(&line[1..]);
+        } else {
+            message.extend_from_slice(line);
+        }
+    }
+    messages.extend(current);
+    messages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mbox_is_split_and_unquoted() {
+        let mbox = b"From a@b Mon Jan 1 00:00:00 2001\nSubject: one\n\n>From here\n>>From there\n\nFrom c@d Tue Jan 2 00:00:00 2001\nSubject: two\n\nbody\n";
+        let msgs = split_mbox(mbox);
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0], b"Subject: one\n\nFrom here\n>From there\n\n");
+        assert_eq!(msgs[1], b"Subject: two\n\nbody\n");
+        assert!(split_mbox(b"no separator\n").is_empty());
+    }
+
+    #[test]
+    fn folders_mboxes_and_split_files() {
+        let dir = std::env::temp_dir().join(format!("antispam-corpus-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("ham")).unwrap();
+        std::fs::write(dir.join("ham/b.eml"), b"Subject: b\n\nb").unwrap();
+        std::fs::write(dir.join("ham/a.eml"), b"Subject: a\n\na").unwrap();
+        std::fs::write(dir.join("ham/notes.txt"), b"ignored").unwrap();
+        std::fs::write(dir.join("box"), b"From x\nSubject: m\n\nm\n").unwrap();
+        std::fs::write(
+            dir.join("split.tsv"),
+            "file\tlabel\tsplit\nham/a.eml\tham\ttrain\nham/b.eml\tspam\ttest\n",
+        )
+        .unwrap();
+
+        let ham = read_path(&dir.join("ham"), false).unwrap();
+        assert_eq!(ham.iter().map(|s| s.raw.as_slice()).collect::<Vec<_>>(), [b"Subject: a\n\na", b"Subject: b\n\nb"]);
+        let mbox = read_path(&dir.join("box"), true).unwrap();
+        assert_eq!((mbox.len(), mbox[0].spam), (1, true));
+        let test = read_split(&dir.join("split.tsv"), "test").unwrap();
+        assert_eq!(test.len(), 1);
+        assert!(test[0].spam && test[0].name.ends_with("b.eml"));
+
+        std::fs::write(dir.join("bad.tsv"), "file\tlabel\tsplit\nham/a.eml\tmaybe\ttrain\n").unwrap();
+        let err = read_split(&dir.join("bad.tsv"), "train").unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("maybe"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,248 @@
+//! Per-domain settings made live: each domain's checks configured in their components, and the
+//! admin log lines IMail wrote as a domain's settings were added or reloaded.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use ipnet::IpNet;
+
+use crate::config::{parse_net, Action, CheckSection, Config, ConfigError, DomainSection};
+use crate::log::{Level, LogLine};
+use crate::runtime::{Check, Limits, Runtime, Services, Settings, SettingsFile, Stage};
+
+/// A receiving domain's live settings. Messages hold an `Arc` to the domain they started
+/// with, so a reload never changes the settings of a message in flight.
+pub struct Domain {
+    /// The domain name as configured.
+    pub name: String,
+    /// Delete after this many failed connection checks.
+    pub delete_after: Option<u32>,
+    /// How many connection checks there are in all (the M of "N of M").
+    pub total_checks: u32,
+    /// The subject prefix applied when a connection check failed (when enabled).
+    pub subject_prefix: Option<String>,
+    /// Client networks that skip every check.
+    pub trusted: Vec<IpNet>,
+    /// White-listed senders (lower-case addresses or domains).
+    pub whitelist: Vec<String>,
+    /// White-listed senders skip only content filtering.
+    pub whitelist_content_only: bool,
+    /// Connection checks in order.
+    pub connection: Vec<Check>,
+    /// Content checks in order, with what their failure does.
+    pub content: Vec<(Check, Action)>,
+    source: DomainSection,
+    checks: Vec<BuiltCheck>,
+}
+
+/// Which parts of a domain's settings differ between two configurations.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Changes {
+    /// Connection filtering (lists, validations, thresholds, trusted addresses).
+    pub connection: bool,
+    /// The white list.
+    pub whitelist: bool,
+    /// Content filters other than the HTML filter.
+    pub content: bool,
+    /// The HTML filter (a content check named `html`).
+    pub html: bool,
+}
+
+impl Changes {
+    /// True when anything changed.
+    pub fn any(self) -> bool {
+        self.connection || self.whitelist || self.content || self.html
+    }
+}
+
+impl Domain {
+    /// True when `new` configures this domain exactly as it is and no component file changed:
+    /// the live domain (with its warm instances) can stay.
+    pub fn unchanged(&self, new: &DomainSection) -> bool {
+        self.source == *new && self.checks.iter().all(|c| modified(&c.path) == c.modified)
+    }
+
+    /// What differs between this domain and its rebuilt version `new`.
+    pub fn changes(&self, new: &Domain) -> Changes {
+        let (old_s, new_s) = (&self.source, &new.source);
+        let part = |d: &Domain, pick: fn(&BuiltCheck) -> bool| -> Vec<(CheckSection, Option<SystemTime>)> {
+            d.checks.iter().filter(|c| pick(c)).map(|c| (c.section.clone(), c.modified)).collect()
+        };
+        let conn = |c: &BuiltCheck| c.stage == Stage::Connection;
+        let html = |c: &BuiltCheck| c.stage == Stage::Content && is_html(&c.section);
+        let content = |c: &BuiltCheck| c.stage == Stage::Content && !is_html(&c.section);
+        let value = |n: &Option<toml::Spanned<u32>>| n.as_ref().map(|s| *s.get_ref());
+        let ips = |d: &DomainSection| d.trusted_ips.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>();
+        Changes {
+            connection: part(self, conn) != part(new, conn)
+                || value(&old_s.delete_after) != value(&new_s.delete_after)
+                || old_s.prefix_subject != new_s.prefix_subject
+                || old_s.subject_prefix.get_ref() != new_s.subject_prefix.get_ref()
+                || ips(old_s) != ips(new_s),
+            whitelist: old_s.whitelist != new_s.whitelist
+                || old_s.whitelist_content_only != new_s.whitelist_content_only,
+            content: part(self, content) != part(new, content),
+            html: part(self, html) != part(new, html),
+        }
+    }
+}
+
+/// What a domain's check was built from.
+struct BuiltCheck {
+    section: CheckSection,
+    stage: Stage,
+    path: PathBuf,
+    modified: Option<SystemTime>,
+}
+
+/// True for the check IMail called the HTML filter.
+fn is_html(c: &CheckSection) -> bool {
+    c.display_name().eq_ignore_ascii_case("html")
+}
+
+fn modified(p: &PathBuf) -> Option<SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// Builds a domain: loads and configures each of its checks. Lines the components logged
+/// while loading their settings are returned for the admin log.
+pub async fn build(
+    runtime: &Arc<Runtime>,
+    services: &Services,
+    config: &Config,
+    section: &toml::Spanned<DomainSection>,
+) -> Result<(Domain, Vec<LogLine>), ConfigError> {
+    let d = section.get_ref();
+    let mut log = Vec::new();
+    let (mut connection, mut content, mut built) = (Vec::new(), Vec::new(), Vec::new());
+    for check in &d.checks {
+        let c = check.get_ref();
+        let path = config.resolve_path(c.component.get_ref());
+        let at = |message: String| config.error_at(c.component.span(), "component", message);
+        let loaded = runtime.load(&path).map_err(|e| at(format!("{e:#}")))?;
+        let settings = settings_for(config, &d.name, c).map_err(|m| config.error_at(check.span(), "settings", m))?;
+        let limits = limits_for(config, c);
+        let name = c.display_name();
+        let (configured, lines) = Check::configure(runtime, name, loaded, settings, services.clone(), limits)
+            .await
+            .map_err(|m| config.error_at(check.span(), "settings", m))?;
+        log.extend(lines.into_iter().map(|(level, text)| LogLine::admin(level, &d.name, text)));
+        let modified = modified(&path);
+        built.push(BuiltCheck { section: c.clone(), stage: configured.stage, path, modified });
+        match configured.stage {
+            Stage::Connection => connection.push(configured),
+            Stage::Content => content.push((configured, c.action)),
+        }
+    }
+    let total_checks = connection.iter().map(|c| c.counted).sum();
+    let delete_after = d.delete_after.as_ref().map(|n| *n.get_ref());
+    if let (Some(n), Some(span)) = (delete_after, d.delete_after.as_ref().map(|n| n.span())) {
+        if n > total_checks {
+            let message = format!(
+                "{n} exceeds the {total_checks} enabled black lists and validation checks of {}",
+                d.name
+            );
+            return Err(config.error_at(span, "delete-after", message));
+        }
+    }
+    let domain = Domain {
+        name: d.name.clone(),
+        delete_after,
+        total_checks,
+        subject_prefix: d.prefix_subject.then(|| d.subject_prefix.get_ref().clone()),
+        trusted: d.trusted_ips.iter().filter_map(|ip| parse_net(ip.get_ref()).ok()).collect(),
+        whitelist: d.whitelist.iter().map(|w| w.trim().to_ascii_lowercase()).collect(),
+        whitelist_content_only: d.whitelist_content_only,
+        connection,
+        content,
+        source: d.clone(),
+        checks: built,
+    };
+    Ok((domain, log))
+}
+
+/// The admin lines for a domain whose content settings were created and loaded.
+pub fn added_lines(domain: &str) -> Vec<LogLine> {
+    [
+        format!("Added Anti-Spam Host Information for {domain}"),
+        format!("Created and Initialized White List for {domain}."),
+        format!("Created and Initialized Content Filtering for {domain}"),
+        format!("Got White List, Content Filtering, and HTML Filtering for {domain}"),
+        format!("Added White List, Content Filtering, and HTML Filtering for {domain}"),
+    ]
+    .into_iter()
+    .map(|t| LogLine::admin(Level::Verbose, domain, t))
+    .collect()
+}
+
+/// The admin lines logged before a changed domain is reloaded.
+pub fn reloading_lines(domain: &str, c: Changes) -> Vec<LogLine> {
+    let mut lines = Vec::new();
+    if c.connection {
+        lines.push(format!("ADMIN: reloading connection filtering settings for domain:{domain}"));
+    }
+    if c.html {
+        lines.push(format!("Notified {domain} about updating the HTML Filter."));
+    }
+    if c.whitelist {
+        lines.push(format!("Notified {domain} about updated white list"));
+    }
+    if c.content {
+        lines.push(format!("Notified {domain} about updating the Content Filter."));
+    }
+    lines.into_iter().map(|t| LogLine::admin(Level::Verbose, domain, t)).collect()
+}
+
+/// The admin lines logged once a changed domain's new settings are in force.
+pub fn reloaded_lines(domain: &str, c: Changes) -> Vec<LogLine> {
+    let mut lines = Vec::new();
+    if c.connection {
+        lines.push(format!("ADMIN: finished reloading connection filtering settings for domain: {domain}"));
+    }
+    if c.html || (c.whitelist && c.content) {
+        lines.push(format!("Got updated White List, Content Filtering, and HTML Filtering for {domain}"));
+    } else if c.whitelist {
+        lines.push(format!("Got updated White List for {domain}"));
+    } else if c.content {
+        lines.push(format!("Got updated Content Filtering for {domain}"));
+    }
+    lines.into_iter().map(|t| LogLine::admin(Level::Verbose, domain, t)).collect()
+}
+
+/// The settings record for one check: its table as TOML text, plus every file its
+/// `*-file` / `*-files` keys name, read by the host.
+fn settings_for(config: &Config, domain: &str, c: &CheckSection) -> Result<Settings, String> {
+    let mut files = Vec::new();
+    for (key, value) in &c.settings {
+        let paths: Vec<&str> = match value {
+            toml::Value::String(s) if key.ends_with("-file") => vec![s.as_str()],
+            toml::Value::Array(a) if key.ends_with("-files") => {
+                a.iter().map(|v| v.as_str().ok_or_else(|| format!("{key}: expected paths"))).collect::<Result<_, _>>()?
+            }
+            _ => continue,
+        };
+        for p in paths {
+            let full = config.resolve_path(p.as_ref());
+            let contents = std::fs::read(&full).map_err(|e| format!("{key}: {}: {e}", full.display()))?;
+            files.push(SettingsFile { key: key.clone(), path: p.to_string(), contents });
+        }
+    }
+    let toml = toml::to_string(&c.settings).map_err(|e| e.to_string())?;
+    Ok(Settings { domain: domain.to_string(), toml, files })
+}
+
+fn limits_for(config: &Config, c: &CheckSection) -> Limits {
+    let e = &config.engine;
+    Limits {
+        cpu: Duration::from_millis(c.cpu_ms.unwrap_or(e.cpu_ms)),
+        timeout: Duration::from_millis(c.timeout_ms.unwrap_or(e.timeout_ms)),
+        memory_bytes: c.memory_mb.unwrap_or(e.memory_mb) << 20,
+        max_uses: e.max_uses,
+        ..Limits::default()
+    }
+}
+
+/// The live domains, by lower-case name.
+pub type Domains = HashMap<String, Arc<Domain>>;

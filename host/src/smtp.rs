@@ -1,0 +1,321 @@
+//! SMTP sender callouts (RFC 5321): the client that runs `EHLO` (or `HELO`), `MAIL FROM:<>`,
+//! `RCPT TO:<sender>`, `QUIT` against the sender's mail server, never `DATA`, with a step
+//! timeout, a total cap, bounded replies, and a cache of definite answers.
+
+mod reply;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+
+pub use reply::Reply;
+use reply::{Limits, read_reply};
+
+/// How long to wait for the 221 answer to `QUIT` (at most; also bounded by the step timeout).
+const QUIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Bounds and cache lifetimes for callouts.
+#[derive(Debug, Clone)]
+pub struct CalloutConfig {
+    /// Wait for each reply (greeting, EHLO, HELO, MAIL, RCPT). Default 30 s (Exim's default).
+    pub step_timeout: Duration,
+    /// Cap on one whole callout, connect included, so a tarpit cannot hold the session.
+    /// Default 120 s (4 x the step timeout, as Exim).
+    pub total_timeout: Duration,
+    /// Wait for the TCP connection. Default 30 s.
+    pub connect_timeout: Duration,
+    /// Longest reply line accepted, without CRLF. Default 1000 (RFC 5321 section 4.5.3.1.5 gives 512).
+    pub max_line_len: usize,
+    /// Most lines accepted in one reply. Default 100.
+    pub max_lines: usize,
+    /// How long a 2yz answer to `RCPT TO` is remembered. Default 24 h (Exim).
+    pub positive_ttl: Duration,
+    /// How long a 5yz answer to `RCPT TO` is remembered. Default 2 h (Exim).
+    pub negative_ttl: Duration,
+    /// Most cached recipients; when full, expired entries are dropped and, if that is not
+    /// enough, new results are not cached. Default 100 000.
+    pub cache_capacity: usize,
+}
+
+impl Default for CalloutConfig {
+    fn default() -> Self {
+        CalloutConfig {
+            step_timeout: Duration::from_secs(30),
+            total_timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(30),
+            max_line_len: 1000,
+            max_lines: 100,
+            positive_ttl: Duration::from_secs(24 * 3600),
+            negative_ttl: Duration::from_secs(2 * 3600),
+            cache_capacity: 100_000,
+        }
+    }
+}
+
+/// How far a callout went (mirrors the WIT `callout-result`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalloutResult {
+    /// The connection was refused or timed out.
+    ConnectFailed(String),
+    /// The greeting was not 2yz.
+    GreetingRejected(Reply),
+    /// EHLO was refused with 4yz, or with 5yz and HELO was refused too (the last reply).
+    HeloRejected(Reply),
+    /// `MAIL FROM:<>` was refused.
+    MailRejected(Reply),
+    /// The reply to `RCPT TO`.
+    Rcpt(Reply),
+    /// The connection dropped, a step or the whole callout timed out, the server sent
+    /// garbage, or the request itself could not be sent safely.
+    DialogueFailed(String),
+}
+
+/// The callout client, cheap to clone and share between messages.
+#[derive(Clone)]
+pub struct Callouts {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: CalloutConfig,
+    cache: Mutex<HashMap<String, Cached>>,
+    connections: AtomicU64,
+}
+
+struct Cached {
+    result: CalloutResult,
+    expires: Instant,
+}
+
+impl Callouts {
+    /// A client with `config` and an empty cache.
+    pub fn new(config: CalloutConfig) -> Self {
+        Callouts {
+            inner: Arc::new(Inner {
+                config,
+                cache: Mutex::new(HashMap::new()),
+                connections: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Probes `recipient` at `addr`, introducing ourselves as `helo_name`. A cached answer for
+    /// the recipient (compared case-insensitively) is returned without any connection.
+    pub async fn probe(&self, addr: SocketAddr, helo_name: &str, recipient: &str) -> CalloutResult {
+        if let Err(why) = check_arguments(helo_name, recipient) {
+            return CalloutResult::DialogueFailed(why);
+        }
+        let key = recipient.to_lowercase();
+        if let Some(hit) = self.cached(&key) {
+            return hit;
+        }
+        let result = self.run(addr, helo_name, recipient).await;
+        self.remember(key, &result);
+        result
+    }
+
+    /// How many TCP connections callouts have opened so far.
+    pub fn connections(&self) -> u64 {
+        self.inner.connections.load(Ordering::Relaxed)
+    }
+
+    async fn run(&self, addr: SocketAddr, helo_name: &str, recipient: &str) -> CalloutResult {
+        let config = &self.inner.config;
+        let start = Instant::now();
+        let total = start + config.total_timeout;
+        let stream = match timeout_at(
+            (start + config.connect_timeout).min(total),
+            TcpStream::connect(addr),
+        )
+        .await
+        {
+            Err(_) => {
+                return CalloutResult::ConnectFailed(format!("connection to {addr} timed out"));
+            }
+            Ok(Err(e)) => {
+                return CalloutResult::ConnectFailed(format!("connection to {addr} failed: {e}"));
+            }
+            Ok(Ok(stream)) => stream,
+        };
+        self.inner.connections.fetch_add(1, Ordering::Relaxed);
+        let mut dialogue = Dialogue {
+            stream: BufReader::new(stream),
+            config,
+            total,
+        };
+        match dialogue.converse(helo_name, recipient).await {
+            Ok(result) => {
+                dialogue.quit().await;
+                result
+            }
+            Err(why) => CalloutResult::DialogueFailed(why),
+        }
+    }
+
+    fn cached(&self, key: &str) -> Option<CalloutResult> {
+        let cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(key)
+            .filter(|c| c.expires > Instant::now())
+            .map(|c| c.result.clone())
+    }
+
+    /// Caches definite `RCPT TO` answers: 2yz for the positive TTL, 5yz for the negative TTL.
+    /// Everything else (temporary replies, refusals before RCPT, failures) is not cached.
+    fn remember(&self, key: String, result: &CalloutResult) {
+        let config = &self.inner.config;
+        let ttl = match result {
+            CalloutResult::Rcpt(r) if r.is_positive() => config.positive_ttl,
+            CalloutResult::Rcpt(r) if r.is_permanent_failure() => config.negative_ttl,
+            _ => return,
+        };
+        let now = Instant::now();
+        let mut cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= config.cache_capacity && !cache.contains_key(&key) {
+            cache.retain(|_, c| c.expires > now);
+            if cache.len() >= config.cache_capacity {
+                return;
+            }
+        }
+        cache.insert(
+            key,
+            Cached {
+                result: result.clone(),
+                expires: now + ttl,
+            },
+        );
+    }
+}
+
+/// Refuses arguments that would inject commands or break the dialogue's syntax.
+fn check_arguments(helo_name: &str, recipient: &str) -> Result<(), String> {
+    let bad_helo = helo_name.is_empty()
+        || helo_name.len() > 255
+        || helo_name
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace());
+    if bad_helo {
+        return Err(format!("refused to send HELO name {helo_name:?}"));
+    }
+    let bad_recipient = recipient.is_empty()
+        || recipient.len() > 254
+        || recipient
+            .chars()
+            .any(|c| c.is_control() || c == '<' || c == '>');
+    if bad_recipient {
+        return Err(format!("refused to send recipient {recipient:?}"));
+    }
+    Ok(())
+}
+
+/// One open callout connection.
+struct Dialogue<'a> {
+    stream: BufReader<TcpStream>,
+    config: &'a CalloutConfig,
+    /// When the whole callout must be over.
+    total: Instant,
+}
+
+impl Dialogue<'_> {
+    /// Runs the dialogue up to and including `RCPT TO`. `Err` means it could not go on.
+    async fn converse(
+        &mut self,
+        helo_name: &str,
+        recipient: &str,
+    ) -> Result<CalloutResult, String> {
+        let greeting = self.reply("greeting").await?;
+        if !greeting.is_positive() {
+            return Ok(CalloutResult::GreetingRejected(greeting));
+        }
+        let mut hello = self.command(&format!("EHLO {helo_name}"), "EHLO").await?;
+        if hello.is_permanent_failure() {
+            hello = self.command(&format!("HELO {helo_name}"), "HELO").await?;
+        }
+        if !hello.is_positive() {
+            return Ok(CalloutResult::HeloRejected(hello));
+        }
+        let mail = self.command("MAIL FROM:<>", "MAIL FROM").await?;
+        if !mail.is_positive() {
+            return Ok(CalloutResult::MailRejected(mail));
+        }
+        let rcpt = self
+            .command(&format!("RCPT TO:<{recipient}>"), "RCPT TO")
+            .await?;
+        Ok(CalloutResult::Rcpt(rcpt))
+    }
+
+    /// Sends `QUIT` and waits briefly for the answer; failures do not matter any more.
+    async fn quit(&mut self) {
+        let deadline = (Instant::now() + QUIT_WAIT.min(self.config.step_timeout)).min(self.total);
+        let limits = self.limits();
+        let _ = timeout_at(deadline, async {
+            self.stream
+                .write_all(b"QUIT\r\n")
+                .await
+                .map_err(|e| e.to_string())?;
+            read_reply(&mut self.stream, limits).await
+        })
+        .await;
+    }
+
+    /// Sends one command line and reads its reply, within the step deadline.
+    async fn command(&mut self, line: &str, step: &str) -> Result<Reply, String> {
+        let deadline = self.step_deadline();
+        let limits = self.limits();
+        let exchange = async {
+            self.stream
+                .write_all(format!("{line}\r\n").as_bytes())
+                .await
+                .map_err(|e| format!("sending {step} failed: {e}"))?;
+            read_reply(&mut self.stream, limits).await
+        };
+        match timeout_at(deadline, exchange).await {
+            Ok(reply) => reply,
+            Err(_) => Err(self.timeout_message(step)),
+        }
+    }
+
+    /// Reads one reply (the greeting) within the step deadline.
+    async fn reply(&mut self, step: &str) -> Result<Reply, String> {
+        let deadline = self.step_deadline();
+        let limits = self.limits();
+        match timeout_at(deadline, read_reply(&mut self.stream, limits)).await {
+            Ok(reply) => reply,
+            Err(_) => Err(self.timeout_message(step)),
+        }
+    }
+
+    fn step_deadline(&self) -> Instant {
+        (Instant::now() + self.config.step_timeout).min(self.total)
+    }
+
+    fn timeout_message(&self, step: &str) -> String {
+        if Instant::now() >= self.total {
+            format!(
+                "callout exceeded its total limit of {:?} waiting for the {step} reply",
+                self.config.total_timeout
+            )
+        } else {
+            format!(
+                "timed out after {:?} waiting for the {step} reply",
+                self.config.step_timeout
+            )
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_line_len: self.config.max_line_len,
+            max_lines: self.config.max_lines,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,364 @@
+//! Callouts against real scripted listeners on 127.0.0.1.
+
+use std::sync::atomic::AtomicUsize;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+
+/// What the scripted server does at one step of the dialogue.
+#[derive(Clone, Copy)]
+enum Step {
+    /// Writes these bytes.
+    Send(&'static [u8]),
+    /// Closes the connection.
+    Close,
+    /// Never answers.
+    Silent,
+    /// Writes one byte every 20 ms, forever (a line that never ends).
+    Trickle,
+}
+
+/// A listener that answers every connection with `greeting`, then answers the n-th command
+/// with `replies[n]`, and anything after that (QUIT) with 221.
+struct Script {
+    addr: SocketAddr,
+    commands: Arc<Mutex<Vec<String>>>,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Script {
+    async fn start(greeting: Step, replies: &[Step]) -> Script {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let commands = Arc::new(Mutex::new(Vec::new()));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let (log, count, replies) = (commands.clone(), accepted.clone(), replies.to_vec());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::Relaxed);
+                tokio::spawn(serve(stream, greeting, replies.clone(), log.clone()));
+            }
+        });
+        Script {
+            addr,
+            commands,
+            accepted,
+        }
+    }
+
+    fn commands(&self) -> Vec<String> {
+        self.commands.lock().unwrap().clone()
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::Relaxed)
+    }
+}
+
+async fn serve(
+    stream: TcpStream,
+    greeting: Step,
+    replies: Vec<Step>,
+    log: Arc<Mutex<Vec<String>>>,
+) {
+    let mut stream = BufReader::new(stream);
+    if !act(&mut stream, greeting).await {
+        return;
+    }
+    let mut steps = replies
+        .into_iter()
+        .chain(std::iter::once(Step::Send(b"221 bye\r\n")));
+    loop {
+        let mut line = String::new();
+        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        log.lock().unwrap().push(line.trim_end().to_string());
+        if !act(&mut stream, steps.next().unwrap_or(Step::Close)).await {
+            return;
+        }
+    }
+}
+
+/// Performs one step; false when the connection is finished.
+async fn act(stream: &mut BufReader<TcpStream>, step: Step) -> bool {
+    match step {
+        Step::Send(bytes) => stream.write_all(bytes).await.is_ok(),
+        Step::Close => false,
+        Step::Silent => std::future::pending().await,
+        Step::Trickle => loop {
+            if stream.write_all(b"2").await.is_err() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        },
+    }
+}
+
+const GREETING: Step = Step::Send(b"220-mx.test ESMTP\r\n220 scripted\r\n");
+const EHLO_OK: Step = Step::Send(b"250-mx.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
+const OK: Step = Step::Send(b"250 2.1.0 ok\r\n");
+
+fn config() -> CalloutConfig {
+    CalloutConfig {
+        step_timeout: Duration::from_secs(10),
+        ..CalloutConfig::default()
+    }
+}
+
+fn reply(code: u16, text: &str) -> Reply {
+    Reply {
+        code,
+        text: text.to_string(),
+    }
+}
+
+async fn probe(callouts: &Callouts, script: &Script, recipient: &str) -> CalloutResult {
+    callouts
+        .probe(script.addr, "antispam.test", recipient)
+        .await
+}
+
+#[tokio::test]
+async fn accepted_recipient_runs_the_exact_dialogue() {
+    let script = Script::start(
+        GREETING,
+        &[EHLO_OK, OK, Step::Send(b"250 2.1.5 recipient ok\r\n")],
+    )
+    .await;
+    let callouts = Callouts::new(config());
+    let result = probe(&callouts, &script, "user@example.test").await;
+    assert_eq!(
+        result,
+        CalloutResult::Rcpt(reply(250, "2.1.5 recipient ok"))
+    );
+    assert_eq!(
+        script.commands(),
+        [
+            "EHLO antispam.test",
+            "MAIL FROM:<>",
+            "RCPT TO:<user@example.test>",
+            "QUIT"
+        ]
+    );
+    assert_eq!(callouts.connections(), 1);
+}
+
+#[tokio::test]
+async fn refused_ehlo_falls_back_to_helo() {
+    let helo_ok = Step::Send(b"250 mx.test\r\n");
+    let script = Script::start(
+        GREETING,
+        &[Step::Send(b"502 5.5.1 no\r\n"), helo_ok, OK, OK],
+    )
+    .await;
+    let result = probe(&Callouts::new(config()), &script, "user@example.test").await;
+    assert_eq!(result, CalloutResult::Rcpt(reply(250, "2.1.0 ok")));
+    assert_eq!(
+        script.commands(),
+        [
+            "EHLO antispam.test",
+            "HELO antispam.test",
+            "MAIL FROM:<>",
+            "RCPT TO:<user@example.test>",
+            "QUIT"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn refusals_before_rcpt_end_the_dialogue_with_quit() {
+    let no = Step::Send(b"554 5.7.1 go away\r\n");
+    let cases = [
+        (
+            no,
+            vec![],
+            CalloutResult::GreetingRejected(reply(554, "5.7.1 go away")),
+            vec!["QUIT"],
+        ),
+        (
+            GREETING,
+            vec![no, no],
+            CalloutResult::HeloRejected(reply(554, "5.7.1 go away")),
+            vec!["EHLO antispam.test", "HELO antispam.test", "QUIT"],
+        ),
+        (
+            GREETING,
+            vec![Step::Send(b"421 busy\r\n")],
+            CalloutResult::HeloRejected(reply(421, "busy")),
+            vec!["EHLO antispam.test", "QUIT"],
+        ),
+        (
+            GREETING,
+            vec![EHLO_OK, no],
+            CalloutResult::MailRejected(reply(554, "5.7.1 go away")),
+            vec!["EHLO antispam.test", "MAIL FROM:<>", "QUIT"],
+        ),
+    ];
+    for (greeting, replies, expected, commands) in cases {
+        let script = Script::start(greeting, &replies).await;
+        assert_eq!(
+            probe(&Callouts::new(config()), &script, "user@example.test").await,
+            expected
+        );
+        assert_eq!(script.commands(), commands);
+    }
+}
+
+#[tokio::test]
+async fn broken_servers_fail_the_dialogue() {
+    let overlong: &'static [u8] = Box::leak(
+        format!("250 {}\r\n", "x".repeat(5000))
+            .into_bytes()
+            .into_boxed_slice(),
+    );
+    let cases = [
+        (
+            GREETING,
+            vec![EHLO_OK, Step::Close],
+            "connection closed by server",
+        ),
+        (
+            Step::Send(b"\x16\x03\x01\x00\xa5\xff\r\n"),
+            vec![],
+            "garbage reply",
+        ),
+        (
+            GREETING,
+            vec![Step::Send(overlong)],
+            "garbage reply: line longer than 1000 bytes",
+        ),
+    ];
+    for (greeting, replies, expected) in cases {
+        let script = Script::start(greeting, &replies).await;
+        let result = probe(&Callouts::new(config()), &script, "user@example.test").await;
+        assert!(
+            matches!(&result, CalloutResult::DialogueFailed(why) if why.starts_with(expected)),
+            "{expected}: {result:?}"
+        );
+        assert!(!script.commands().iter().any(|c| c == "DATA" || c == "QUIT"));
+    }
+}
+
+#[tokio::test]
+async fn silent_server_hits_the_step_timeout() {
+    let script = Script::start(GREETING, &[EHLO_OK, Step::Silent]).await;
+    let cfg = CalloutConfig {
+        step_timeout: Duration::from_millis(200),
+        ..CalloutConfig::default()
+    };
+    let result = probe(&Callouts::new(cfg), &script, "user@example.test").await;
+    assert_eq!(
+        result,
+        CalloutResult::DialogueFailed(
+            "timed out after 200ms waiting for the MAIL FROM reply".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn trickling_tarpit_is_cut_by_the_total_cap() {
+    let script = Script::start(Step::Trickle, &[]).await;
+    let cfg = CalloutConfig {
+        total_timeout: Duration::from_millis(300),
+        max_line_len: 1_000_000,
+        ..config()
+    };
+    let result = probe(&Callouts::new(cfg), &script, "user@example.test").await;
+    assert_eq!(
+        result,
+        CalloutResult::DialogueFailed(
+            "callout exceeded its total limit of 300ms waiting for the greeting reply".into()
+        )
+    );
+}
+
+#[tokio::test]
+async fn refused_connection_is_connect_failed() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let callouts = Callouts::new(config());
+    let result = callouts
+        .probe(addr, "antispam.test", "user@example.test")
+        .await;
+    assert!(
+        matches!(result, CalloutResult::ConnectFailed(ref why) if why.contains("failed")),
+        "{result:?}"
+    );
+    assert_eq!(callouts.connections(), 0);
+}
+
+#[tokio::test]
+async fn definite_answers_are_cached_by_lower_cased_recipient() {
+    for rcpt in [&b"250 ok\r\n"[..], b"550 5.1.1 user unknown\r\n"] {
+        let script = Script::start(GREETING, &[EHLO_OK, OK, Step::Send(rcpt)]).await;
+        let callouts = Callouts::new(config());
+        let first = probe(&callouts, &script, "User@Example.test").await;
+        let second = probe(&callouts, &script, "user@example.TEST").await;
+        assert!(matches!(first, CalloutResult::Rcpt(_)));
+        assert_eq!(first, second);
+        assert_eq!((script.accepted(), callouts.connections()), (1, 1));
+    }
+}
+
+#[tokio::test]
+async fn temporary_and_expired_answers_are_not_reused() {
+    let tempfail =
+        Script::start(GREETING, &[EHLO_OK, OK, Step::Send(b"450 4.7.1 later\r\n")]).await;
+    let callouts = Callouts::new(config());
+    for _ in 0..2 {
+        assert_eq!(
+            probe(&callouts, &tempfail, "a@example.test").await,
+            CalloutResult::Rcpt(reply(450, "4.7.1 later"))
+        );
+    }
+    assert_eq!(tempfail.accepted(), 2);
+
+    let accept = Script::start(GREETING, &[EHLO_OK, OK, OK]).await;
+    let expiring = Callouts::new(CalloutConfig {
+        positive_ttl: Duration::ZERO,
+        ..config()
+    });
+    probe(&expiring, &accept, "b@example.test").await;
+    probe(&expiring, &accept, "b@example.test").await;
+    assert_eq!(expiring.connections(), 2);
+}
+
+#[tokio::test]
+async fn full_cache_stops_caching() {
+    let script = Script::start(GREETING, &[EHLO_OK, OK, OK]).await;
+    let callouts = Callouts::new(CalloutConfig {
+        cache_capacity: 1,
+        ..config()
+    });
+    for rcpt in [
+        "a@example.test",
+        "b@example.test",
+        "b@example.test",
+        "a@example.test",
+    ] {
+        probe(&callouts, &script, rcpt).await;
+    }
+    assert_eq!(callouts.connections(), 3);
+}
+
+#[tokio::test]
+async fn injection_is_refused_before_connecting() {
+    let script = Script::start(GREETING, &[EHLO_OK, OK, OK]).await;
+    let callouts = Callouts::new(config());
+    for (helo, rcpt) in [
+        ("antispam.test", "a@example.test>\r\nDATA"),
+        ("antispam.test", ""),
+        ("antispam.test\r\nDATA", "a@example.test"),
+        ("two words", "a@example.test"),
+    ] {
+        let result = callouts.probe(script.addr, helo, rcpt).await;
+        assert!(
+            matches!(result, CalloutResult::DialogueFailed(ref why) if why.starts_with("refused to send"))
+        );
+    }
+    assert_eq!((callouts.connections(), script.accepted()), (0, 0));
+}

@@ -1,0 +1,271 @@
+//! `antispam train`: builds or extends a statistical word table (`antispam-table.txt`) from
+//! labelled mail, with the bayes check's own tokenizers; and [`evaluate`], which scores
+//! labelled mail natively with the bayes classifier.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use bayes::{Classifier, Counts, Mode, Settings, Table, classify};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::corpus::{self, Sample};
+use crate::message::{DEFAULT_MAX_TEXT_BYTES, MessageView};
+
+/// Which tokenizer and counting the table is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainMode {
+    /// IMail words; counts are occurrences (Graham).
+    Imail,
+    /// Robinson tokens; counts are messages containing the token.
+    Robinson,
+}
+
+impl From<TrainMode> for Mode {
+    fn from(m: TrainMode) -> Mode {
+        match m {
+            TrainMode::Imail => Mode::Imail,
+            TrainMode::Robinson => Mode::Robinson,
+        }
+    }
+}
+
+/// Arguments of `antispam train`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrainArgs {
+    /// Good mail: folders of `.eml` files or mbox files.
+    #[arg(long, num_args = 1.., required_unless_present_any = ["spam", "split"])]
+    pub good: Vec<PathBuf>,
+    /// Spam: folders of `.eml` files or mbox files.
+    #[arg(long, num_args = 1..)]
+    pub spam: Vec<PathBuf>,
+    /// A split file (`file<TAB>label<TAB>split`) instead of `--good`/`--spam`.
+    #[arg(long, conflicts_with_all = ["good", "spam"])]
+    pub split: Option<PathBuf>,
+    /// Which rows of the split file to train on.
+    #[arg(long, default_value = "train", requires = "split")]
+    pub split_name: String,
+    /// The table to write; an existing table is extended (incremental training).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The check mode the table is for.
+    #[arg(long, value_enum, default_value = "imail")]
+    pub mode: TrainMode,
+}
+
+/// Runs `antispam train`.
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let samples = gather(args)?;
+    let mode = Mode::from(args.mode);
+    let mut table = if args.out.exists() {
+        let text = std::fs::read_to_string(&args.out)
+            .with_context(|| format!("reading {}", args.out.display()))?;
+        let table = Table::parse(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
+        if table.tokens != classify::tokens_of(mode) {
+            bail!("{} holds {} tokens, not {}", args.out.display(), table.tokens.name(), classify::tokens_of(mode).name());
+        }
+        table
+    } else {
+        Table::new(classify::tokens_of(mode))
+    };
+    let bar = ProgressBar::new(samples.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} messages {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    for sample in &samples {
+        train_one(&mut table, mode, sample);
+        bar.inc(1);
+    }
+    bar.finish();
+    write_table(&table, mode, &args.out)?;
+    println!(
+        "{}: {} good, {} spam messages, {} words",
+        args.out.display(),
+        table.good_messages,
+        table.spam_messages,
+        table.len()
+    );
+    Ok(())
+}
+
+/// Reads the messages named by the arguments.
+fn gather(args: &TrainArgs) -> anyhow::Result<Vec<Sample>> {
+    if let Some(split) = &args.split {
+        return corpus::read_split(split, &args.split_name);
+    }
+    let mut samples = Vec::new();
+    for (paths, spam) in [(&args.good, false), (&args.spam, true)] {
+        for path in paths {
+            samples.extend(corpus::read_path(path, spam)?);
+        }
+    }
+    Ok(samples)
+}
+
+/// The tokenizer's view of a parsed message.
+pub fn message_text(view: &MessageView) -> bayes::MessageText<'_> {
+    bayes::MessageText {
+        subject: &view.subject,
+        headers: view.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect(),
+        text: &view.text,
+        html: view.html.iter().map(String::as_str).collect(),
+    }
+}
+
+/// Adds one message to the table: IMail counts every occurrence, Robinson each token once.
+pub fn train_one(table: &mut Table, mode: Mode, sample: &Sample) {
+    let view = MessageView::parse(&sample.raw, DEFAULT_MAX_TEXT_BYTES);
+    let mut tokens = classify::tokenize(mode, &message_text(&view));
+    if mode == Mode::Robinson {
+        tokens.sort_unstable();
+        tokens.dedup();
+    }
+    table.add_message(tokens.iter().map(String::as_str), sample.spam);
+}
+
+/// A table trained on `samples` from scratch.
+pub fn train_table(mode: Mode, samples: &[Sample]) -> Table {
+    let mut table = Table::new(classify::tokens_of(mode));
+    for sample in samples {
+        train_one(&mut table, mode, sample);
+    }
+    table
+}
+
+/// Writes the table (through a temporary file, so a reader never sees half a table), with
+/// each word's cached value computed by the mode's default settings.
+fn write_table(table: &Table, mode: Mode, out: &Path) -> anyhow::Result<()> {
+    let d = Settings::default();
+    let (good, spam) = (table.good_messages, table.spam_messages);
+    let text = table.to_text(|c: Counts| match mode {
+        Mode::Imail => bayes::graham::word_probability(c, good, spam)
+            .unwrap_or(f64::from(d.new_word_probability) / 100.0),
+        Mode::Robinson => bayes::robinson::word_probability(c, good, spam, d.robinson_s, d.robinson_x),
+    });
+    let tmp = out.with_extension("tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, out).with_context(|| format!("replacing {}", out.display()))?;
+    Ok(())
+}
+
+/// Counts of one evaluation run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    /// Good messages scored.
+    pub good: usize,
+    /// Spam messages scored.
+    pub spam: usize,
+    /// Good messages classified as spam, with their scores.
+    pub false_positives: Vec<(String, f64)>,
+    /// Spam classified as good, with their scores.
+    pub false_negatives: Vec<(String, f64)>,
+}
+
+/// Scores every sample with `settings` against `table` and counts the errors.
+pub fn evaluate(settings: &Settings, table: Table, samples: &[Sample]) -> anyhow::Result<Evaluation> {
+    let classifier = Classifier::new(settings.clone(), table, settings.exclude.clone())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let mut eval = Evaluation::default();
+    for sample in samples {
+        let view = MessageView::parse(&sample.raw, DEFAULT_MAX_TEXT_BYTES);
+        let outcome = classifier.classify(&message_text(&view));
+        let wrong = (sample.name.clone(), outcome.probability);
+        match (sample.spam, outcome.spam) {
+            (false, true) => eval.false_positives.push(wrong),
+            (true, false) => eval.false_negatives.push(wrong),
+            _ => {}
+        }
+        *if sample.spam { &mut eval.spam } else { &mut eval.good } += 1;
+    }
+    Ok(eval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(spam: bool, subject: &str, body: &str) -> Sample {
+        let raw = format!("From: a@example.com\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+        Sample { name: subject.into(), spam, raw: raw.into_bytes() }
+    }
+
+    fn samples() -> Vec<Sample> {
+        let mut s = Vec::new();
+        for i in 0..6 {
+            s.push(sample(true, &format!("cheap pills {i}"), "buy viagra now, cheap pills online"));
+            s.push(sample(false, &format!("meeting notes {i}"), "the project meeting moved to thursday"));
+        }
+        s
+    }
+
+    #[test]
+    fn training_counts_occurrences_or_messages() {
+        let s = samples();
+        let imail = train_table(Mode::Imail, &s);
+        assert_eq!((imail.good_messages, imail.spam_messages), (6, 6));
+        assert_eq!(imail.get("cheap"), Some(Counts { good: 0, spam: 12 }), "subject + body");
+        let robinson = train_table(Mode::Robinson, &s);
+        assert_eq!(robinson.get("cheap"), Some(Counts { good: 0, spam: 6 }), "once per message");
+        assert_eq!(robinson.get("subject:meeting"), Some(Counts { good: 6, spam: 0 }));
+    }
+
+    #[test]
+    fn run_writes_and_extends_a_table_then_evaluate_scores() {
+        let dir = std::env::temp_dir().join(format!("antispam-train-{}", std::process::id()));
+        for (sub, spam) in [("good", false), ("spam", true)] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            for (i, s) in samples().into_iter().filter(|s| s.spam == spam).enumerate() {
+                std::fs::write(dir.join(sub).join(format!("{i}.eml")), &s.raw).unwrap();
+            }
+        }
+        let args = TrainArgs {
+            good: vec![dir.join("good")],
+            spam: vec![dir.join("spam")],
+            split: None,
+            split_name: "train".into(),
+            out: dir.join("table.txt"),
+            mode: TrainMode::Robinson,
+        };
+        run(&args).unwrap();
+        run(&args).unwrap();
+        let table = Table::parse(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
+        assert_eq!((table.good_messages, table.spam_messages), (12, 12), "second run adds to the first");
+
+        let settings = Settings { mode: Mode::Robinson, ..Settings::default() };
+        let eval = evaluate(&settings, table, &samples()).unwrap();
+        assert_eq!((eval.good, eval.spam), (6, 6));
+        assert!(eval.false_positives.is_empty() && eval.false_negatives.is_empty(), "{eval:?}");
+
+        let imail = TrainArgs { mode: TrainMode::Imail, ..args.clone() };
+        assert!(run(&imail).unwrap_err().to_string().contains("robinson tokens"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The accuracy target on the shared corpus (Robinson mode, two states, train/test split):
+    /// at most 1 false positive in the test ham and at most 1 % false negatives.
+    /// Run with `cargo test -p antispam-host --lib corpus_accuracy -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "needs /work/shared/corpus; slow"]
+    fn corpus_accuracy() {
+        let split = Path::new("/work/shared/corpus/split.tsv");
+        let train = corpus::read_split(split, "train").unwrap();
+        let test = corpus::read_split(split, "test").unwrap();
+        for mode in [Mode::Imail, Mode::Robinson] {
+            let settings = Settings { mode, ..Settings::default() };
+            let eval = evaluate(&settings, train_table(mode, &train), &test).unwrap();
+            println!(
+                "{mode:?}: {} FP of {} good, {} FN of {} spam\n  FP {:?}\n  FN {:?}",
+                eval.false_positives.len(),
+                eval.good,
+                eval.false_negatives.len(),
+                eval.spam,
+                eval.false_positives,
+                eval.false_negatives
+            );
+            if mode == Mode::Robinson {
+                assert!(eval.false_positives.len() <= 1);
+                assert!(eval.false_negatives.len() * 100 <= eval.spam);
+            }
+        }
+    }
+}

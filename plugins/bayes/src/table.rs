@@ -1,0 +1,227 @@
+//! The word table `antispam-table.txt`: message totals and per-word good/spam counts.
+//!
+//! Text format (one table per host):
+//!
+//! ```text
+//! #antispam-table v1 good=<messages> spam=<messages> tokens=<imail|robinson>
+//! word,value,good,spam
+//! ```
+//!
+//! `value` is a cached score (written as an integer percent, ignored on load and recomputed);
+//! `good`/`spam` are counts. The word is everything before the last three commas, so a token
+//! may itself contain commas. Blank lines and whitespace around fields are tolerated.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// Which tokenizer produced a table's words (and therefore which mode can use it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokens {
+    /// IMail's tokenizer: lower-cased words, non-letters as `-`; counts are occurrences.
+    Imail,
+    /// The Robinson tokenizer: prefixed header tokens, URL pieces; counts are messages.
+    Robinson,
+}
+
+impl Tokens {
+    /// The name used in the header line and in settings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tokens::Imail => "imail",
+            Tokens::Robinson => "robinson",
+        }
+    }
+}
+
+/// Good and spam counts of one word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Count in good (non-spam) mail.
+    pub good: u32,
+    /// Count in spam.
+    pub spam: u32,
+}
+
+/// A loaded word table. Lookups are hash lookups, independent of the table's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Number of good messages trained.
+    pub good_messages: u32,
+    /// Number of spam messages trained.
+    pub spam_messages: u32,
+    /// The tokenizer the words come from.
+    pub tokens: Tokens,
+    words: HashMap<Box<str>, Counts>,
+}
+
+const MAGIC: &str = "#antispam-table";
+
+impl Table {
+    /// An empty table for words of the given tokenizer.
+    pub fn new(tokens: Tokens) -> Table {
+        Table { good_messages: 0, spam_messages: 0, tokens, words: HashMap::new() }
+    }
+
+    /// Parses the text format; an error names the offending line.
+    pub fn parse(text: &str) -> Result<Table, String> {
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let Some((_, header)) = lines.next() else {
+            return Err("table is empty: the header line is missing".into());
+        };
+        let mut table = parse_header(header.trim()).map_err(|e| format!("line 1: {e}"))?;
+        table.words.reserve(text.len() / 24);
+        for (index, line) in lines {
+            let (word, counts) = parse_line(line).map_err(|e| format!("line {}: {e}", index + 1))?;
+            let entry = table.words.entry(word.into()).or_default();
+            entry.good = entry.good.saturating_add(counts.good);
+            entry.spam = entry.spam.saturating_add(counts.spam);
+        }
+        Ok(table)
+    }
+
+    /// The counts of `word`, if the table has it.
+    pub fn get(&self, word: &str) -> Option<Counts> {
+        self.words.get(word).copied()
+    }
+
+    /// Number of distinct words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// True when the table has no words.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Adds one trained message: its tokens (repeats count again, as the caller decides)
+    /// go to the good or spam side, and the message total grows by one.
+    pub fn add_message<'a>(&mut self, tokens: impl IntoIterator<Item = &'a str>, spam: bool) {
+        let total = if spam { &mut self.spam_messages } else { &mut self.good_messages };
+        *total = total.saturating_add(1);
+        for token in tokens {
+            let counts = match self.words.get_mut(token) {
+                Some(c) => c,
+                None => self.words.entry(token.into()).or_default(),
+            };
+            let side = if spam { &mut counts.spam } else { &mut counts.good };
+            *side = side.saturating_add(1);
+        }
+    }
+
+    /// Renders the table in the text format, words sorted; `score` gives each word's cached
+    /// value (a probability in [0, 1], written as an integer percent).
+    pub fn to_text(&self, score: impl Fn(Counts) -> f64) -> String {
+        let mut words: Vec<(&str, Counts)> =
+            self.words.iter().map(|(w, c)| (w.as_ref(), *c)).collect();
+        words.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = String::with_capacity(words.len() * 24 + 80);
+        let _ = writeln!(
+            out,
+            "{MAGIC} v1 good={} spam={} tokens={}",
+            self.good_messages,
+            self.spam_messages,
+            self.tokens.name()
+        );
+        for (word, c) in words {
+            let value = (score(c) * 100.0).round() as u32;
+            let _ = writeln!(out, "{word},{value},{},{}", c.good, c.spam);
+        }
+        out
+    }
+}
+
+/// Parses `#antispam-table v1 good=<n> spam=<n> [tokens=<imail|robinson>]`.
+fn parse_header(line: &str) -> Result<Table, String> {
+    let mut fields = line.split_whitespace();
+    if fields.next() != Some(MAGIC) || fields.next() != Some("v1") {
+        return Err(format!("expected header `{MAGIC} v1 good=<n> spam=<n>`, found `{line}`"));
+    }
+    let mut table = Table::new(Tokens::Imail);
+    let (mut good, mut spam) = (None, None);
+    for field in fields {
+        let (key, value) =
+            field.split_once('=').ok_or_else(|| format!("header field `{field}` is not key=value"))?;
+        match key {
+            "good" => good = Some(number(value)?),
+            "spam" => spam = Some(number(value)?),
+            "tokens" => {
+                table.tokens = match value {
+                    "imail" => Tokens::Imail,
+                    "robinson" => Tokens::Robinson,
+                    other => return Err(format!("unknown tokens `{other}`")),
+                }
+            }
+            other => return Err(format!("unknown header field `{other}`")),
+        }
+    }
+    table.good_messages = good.ok_or("header has no good=<n>")?;
+    table.spam_messages = spam.ok_or("header has no spam=<n>")?;
+    Ok(table)
+}
+
+/// Parses `word,value,good,spam`.
+fn parse_line(line: &str) -> Result<(&str, Counts), String> {
+    let mut fields = line.rsplitn(4, ',');
+    let (Some(spam), Some(good), Some(value), Some(word)) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
+        return Err(format!("expected `word,value,good,spam`, found `{}`", line.trim()));
+    };
+    let word = word.trim();
+    if word.is_empty() || word.contains(char::is_whitespace) {
+        return Err(format!("bad word `{word}`"));
+    }
+    value.trim().parse::<f64>().map_err(|_| format!("bad value `{}`", value.trim()))?;
+    Ok((word, Counts { good: number(good)?, spam: number(spam)? }))
+}
+
+fn number(text: &str) -> Result<u32, String> {
+    text.trim().parse().map_err(|_| format!("bad count `{}`", text.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_header_words_and_whitespace() {
+        let t = Table::parse("#antispam-table v1 good=10 spam=20\n viagra , 99, 0 ,7\n\nhello,1,9,0\n")
+            .unwrap();
+        assert_eq!((t.good_messages, t.spam_messages, t.tokens), (10, 20, Tokens::Imail));
+        assert_eq!(t.get("viagra"), Some(Counts { good: 0, spam: 7 }));
+        assert_eq!(t.get("hello"), Some(Counts { good: 9, spam: 0 }));
+        assert_eq!(t.get("absent"), None);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn word_may_contain_commas() {
+        let t = Table::parse("#antispam-table v1 good=1 spam=1 tokens=robinson\n1,000,50,1,1\n").unwrap();
+        assert_eq!(t.tokens, Tokens::Robinson);
+        assert_eq!(t.get("1,000"), Some(Counts { good: 1, spam: 1 }));
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let err = Table::parse("#antispam-table v1 good=1 spam=1\nok,1,1,1\nbroken line\n").unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+        let err = Table::parse("#antispam-table v1 good=1 spam=1\nw,1,x,1\n").unwrap_err();
+        assert!(err.contains("line 2") && err.contains("bad count `x`"), "{err}");
+        let err = Table::parse("#antispam-table v1 good=1 spam=1\nw,1,1,-1\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(Table::parse("word,1,1,1\n").unwrap_err().starts_with("line 1:"));
+        assert!(Table::parse("#antispam-table v1 good=1\n").unwrap_err().contains("spam=<n>"));
+        assert!(Table::parse("").is_err());
+    }
+
+    #[test]
+    fn round_trips_through_text() {
+        let mut t = Table::new(Tokens::Robinson);
+        t.add_message(["a", "b", "a"], true);
+        t.add_message(["b"], false);
+        let text = t.to_text(|_| 0.5);
+        assert!(text.starts_with("#antispam-table v1 good=1 spam=1 tokens=robinson\na,50,0,2\nb,50,1,1\n"));
+        assert_eq!(Table::parse(&text).unwrap(), t);
+    }
+}

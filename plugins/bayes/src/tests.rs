@@ -1,0 +1,130 @@
+//! Plugin-level tests: configuration, log lines (seed texts) and verdicts.
+
+use super::*;
+use antispam_sdk::{IpAddress, bindings::types::SettingsFile};
+
+fn settings(toml: &str, files: &[(&str, &str)]) -> antispam_sdk::Settings {
+    antispam_sdk::Settings {
+        domain: "example.com".into(),
+        toml: toml.into(),
+        files: files
+            .iter()
+            .map(|(key, text)| SettingsFile {
+                key: key.to_string(),
+                path: format!("/etc/antispam/{key}.txt"),
+                contents: text.as_bytes().to_vec(),
+            })
+            .collect(),
+    }
+}
+
+fn session() -> Session {
+    Session {
+        message_id: "MSG42".into(),
+        domain: "example.com".into(),
+        client_ip: IpAddress::Ipv4((192, 0, 2, 1)),
+        helo: None,
+        mail_from: None,
+        recipients: vec![],
+    }
+}
+
+const TABLE: &str = "#antispam-table v1 good=100 spam=100\nviagra,99,0,50\nmeeting,1,30,0\n";
+
+fn configured(extra: &str, exclude: Option<&str>) -> Bayes {
+    let mut files = vec![("table-file", TABLE)];
+    let mut toml = format!("table-file = \"t\"\n{extra}");
+    if let Some(text) = exclude {
+        files.push(("exclude-file", text));
+        toml.push_str("\nexclude-file = \"x\"");
+    }
+    Bayes::from_settings(&settings(&toml, &files)).unwrap()
+}
+
+fn text_of(lines: &[Line]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(|l| match l {
+            Line::Normal(t) | Line::Verbose(t) => t.as_str(),
+        })
+        .collect()
+}
+
+#[test]
+fn spam_gets_the_header_and_the_spam_line() {
+    let msg = MessageText { subject: "cheap viagra", ..MessageText::default() };
+    let (lines, verdict) = configured("", None).run(&session(), &msg);
+    assert_eq!(
+        text_of(&lines),
+        [
+            "Statistical Filtering enabled for example.com",
+            "performing statistical analysis",
+            "The following words were used to compute the probability email is spam",
+            "word = viagra, probability = 0.990000",
+            "word = cheap, probability = 0.400000",
+            "Probability email is spam0.985075:email is spam",
+        ]
+    );
+    assert_eq!(lines[5], Line::Normal("Probability email is spam0.985075:email is spam".into()));
+    let Verdict::Fail(finding) = verdict else { panic!("expected fail, got {verdict:?}") };
+    let [header] = &finding.headers[..] else { panic!("one header expected") };
+    assert_eq!((header.name.as_str(), header.value.as_str()), (HEADER, "(MSG42,0.985075)"));
+}
+
+#[test]
+fn good_mail_passes_with_the_good_line() {
+    let msg = MessageText { text: "meeting at noon", ..MessageText::default() };
+    let (lines, verdict) = configured("", None).run(&session(), &msg);
+    assert_eq!(lines.last(), Some(&Line::Normal("Probability email is spam0.004469: email is good".into())));
+    assert!(matches!(verdict, Verdict::Pass), "{verdict:?}");
+}
+
+#[test]
+fn excluded_words_are_logged() {
+    let msg = MessageText { text: "viagra", ..MessageText::default() };
+    let (lines, verdict) = configured("exclude = [\"other\"]", Some("Viagra\n")).run(&session(), &msg);
+    assert!(lines.contains(&Line::Verbose("[viagra] in exclude list".into())));
+    assert!(lines.contains(&Line::Normal("Probability email is spam0.500000: email is good".into())));
+    assert!(matches!(verdict, Verdict::Pass), "{verdict:?}");
+}
+
+#[test]
+fn disabled_domain_is_not_applicable() {
+    let b = Bayes::from_settings(&settings("enabled = false", &[])).unwrap();
+    let (lines, verdict) = b.run(&session(), &MessageText::default());
+    assert_eq!(
+        lines,
+        [
+            Line::Verbose("Statistical Filtering disabled for example.com".into()),
+            Line::Verbose("statistical filtering disabled".into()),
+        ]
+    );
+    assert!(matches!(verdict, Verdict::NotApplicable), "{verdict:?}");
+}
+
+#[test]
+fn table_without_counts_disables_filtering() {
+    let table = "#antispam-table v1 good=0 spam=0\n";
+    let b = Bayes::from_settings(&settings("table-file = \"t\"", &[("table-file", table)])).unwrap();
+    let (lines, verdict) = b.run(&session(), &MessageText::default());
+    assert_eq!(
+        lines[0],
+        Line::Normal(
+            "No good/spam email in Antispam Table for hostexample.com. Statistical Filtering Disabled".into()
+        )
+    );
+    assert!(matches!(verdict, Verdict::NotApplicable), "{verdict:?}");
+}
+
+#[test]
+fn configuration_errors_are_clear() {
+    let err = |toml: &str, files: &[(&str, &str)]| Bayes::from_settings(&settings(toml, files)).err().unwrap();
+    assert!(err("", &[]).contains("table-file is required"));
+    assert!(err("table-file = \"t\"", &[]).contains("was not passed in"));
+    let e = err("table-file = \"t\"", &[("table-file", "#antispam-table v1 good=1 spam=1\nbad\n")]);
+    assert!(e.starts_with("t: line 2:"), "{e}");
+    assert!(err("bogus = 1", &[]).contains("bogus"));
+    assert!(err("threshold = 150", &[]).contains("threshold"));
+    let e = err("table-file = \"t\"\nmode = \"robinson\"", &[("table-file", TABLE)]);
+    assert!(e.contains("imail tokens"), "{e}");
+}

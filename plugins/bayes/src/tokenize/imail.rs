@@ -1,0 +1,64 @@
+//! IMail's tokenizer.
+
+use antispam_sdk::html::extract_text;
+
+use super::MessageText;
+
+/// IMail's tokens: the Subject, the text and the text of the HTML parts, split into words of
+/// letters, digits, `-`, `'` and `$`; lower-cased, and every non-letter other than `-` becomes
+/// one `-` (`2Sexy` → `-sexy`). Words without a letter are dropped. Repeats are kept.
+pub fn tokens(msg: &MessageText) -> Vec<String> {
+    let mut out = Vec::new();
+    words(msg.subject, &mut out);
+    words(msg.text, &mut out);
+    for html in &msg.html {
+        words(&extract_text(html), &mut out);
+    }
+    out
+}
+
+fn words(text: &str, out: &mut Vec<String>) {
+    let is_word_char = |c: char| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '-' | '\'' | '$');
+    for chunk in text.split(|c: char| !is_word_char(c)).filter(|w| w.chars().any(char::is_alphabetic)) {
+        let mut word = String::with_capacity(chunk.len());
+        for c in chunk.chars() {
+            if c.is_alphabetic() {
+                word.extend(c.to_lowercase());
+            } else {
+                word.push('-');
+            }
+        }
+        out.push(word);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn imail(text: &str) -> Vec<String> {
+        tokens(&MessageText { text, ..MessageText::default() })
+    }
+
+    #[test]
+    fn imail_digits_and_symbols_become_hyphens() {
+        assert_eq!(imail("2Sexy"), ["-sexy"]);
+        assert_eq!(imail("22Sexy don't $5off e-mail"), ["--sexy", "don-t", "--off", "e-mail"]);
+    }
+
+    #[test]
+    fn imail_lower_cases_and_splits_on_punctuation() {
+        assert_eq!(imail("FREE free, Free! 1234 (now)"), ["free", "free", "free", "now"]);
+    }
+
+    #[test]
+    fn imail_reads_subject_text_and_html() {
+        let msg = MessageText {
+            subject: "Hello",
+            text: "plain",
+            html: vec!["<p>VIA<!-- x -->GRA</p>"],
+            headers: vec![("X-Other", "ignored")],
+        };
+        assert_eq!(tokens(&msg), ["hello", "plain", "viagra"]);
+    }
+}

@@ -1,0 +1,32 @@
+//! The two tokenizers: IMail's word rule and a richer one for Robinson mode.
+
+mod imail;
+mod robinson;
+
+pub use imail::tokens as imail_tokens;
+pub use robinson::tokens as robinson_tokens;
+
+/// The parts of a message that the tokenizers read (the fields content checks receive).
+#[derive(Debug, Clone, Default)]
+pub struct MessageText<'a> {
+    /// The decoded Subject.
+    pub subject: &'a str,
+    /// Header fields (name, value) in message order.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// The decoded text/plain parts.
+    pub text: &'a str,
+    /// The decoded text/html parts, as markup.
+    pub html: Vec<&'a str>,
+}
+
+impl<'a> From<&'a antispam_sdk::Message> for MessageText<'a> {
+    fn from(m: &'a antispam_sdk::Message) -> Self {
+        MessageText {
+            subject: &m.subject,
+            headers: m.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect(),
+            text: &m.text,
+            html: m.html.iter().map(String::as_str).collect(),
+        }
+    }
+}
+

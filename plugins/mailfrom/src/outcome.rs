@@ -1,0 +1,204 @@
+//! What one callout result means for the sender: its log line, and whether to try the next
+//! address, stop with a verdict, or fail the sender.
+
+use antispam_sdk::bindings::smtp::{CalloutResult, Reply};
+
+use crate::lines::{self, Line};
+use crate::mx::Target;
+
+/// Where a callout result leaves the validation.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Nothing was learnt from this address: try the next one.
+    TryNext(String),
+    /// The sender is verified.
+    Verified,
+    /// The sender fails validation, for this reason.
+    Failed(String),
+    /// The check cannot decide, for this reason (never counted as a failure).
+    Inconclusive(String),
+}
+
+/// The log line and the next step for `result`, from calling out `mail_from` at `target`
+/// on behalf of the receiving `domain`.
+///
+/// * Connection refused or timed out: C07, try the next address (RFC 5321 section 5.1).
+/// * 2yz to `RCPT TO` (250, 251): C24, verified.
+/// * 5yz to `RCPT TO` (550, 551, 553, ...), except 552: C10, failed. 552 ("storage
+///   exceeded", historically also "too many recipients", which RFC 5321 section 4.5.3.1.10
+///   says to treat as temporary) and any 4yz: our temporary line, inconclusive.
+/// * 5yz greeting, or 5yz to both EHLO and HELO: C11, failed; the server would refuse a
+///   bounce from us too. A 4yz there (421 busy, ...) is C11 but inconclusive.
+/// * Any refusal of `MAIL FROM:<>`: C11, inconclusive. Refusing the null sender breaks
+///   RFC 5321 section 4.5.5 and says nothing about the user; Postfix calls probing with `<>`
+///   "unsafe" for exactly this reason.
+/// * Dialogue broken (closed, timed out, garbage) or a 3yz to `RCPT TO`: C08, inconclusive:
+///   nothing was learnt about the user, and another address is not tried so that a tarpit
+///   costs one total timeout, not one per address.
+pub fn judge(
+    domain: &str,
+    mail_from: &str,
+    target: &Target,
+    result: &CalloutResult,
+) -> (Line, Next) {
+    let server = target.server();
+    match result {
+        CalloutResult::ConnectFailed(why) => (
+            lines::connect_failed(domain, &server),
+            Next::TryNext(format!("{server}: {why}")),
+        ),
+        CalloutResult::Rcpt(reply) => match reply.code / 100 {
+            2 => (lines::succeeded(domain, mail_from), Next::Verified),
+            5 if reply.code != 552 => (
+                lines::user_unknown(mail_from),
+                Next::Failed(format!("{server} refused the sender: {}", shown(reply))),
+            ),
+            4 | 5 => (
+                lines::temporary(domain, &server, reply),
+                Next::Inconclusive(format!("{server} answered RCPT TO with {}", shown(reply))),
+            ),
+            _ => (
+                lines::communicate_failed(domain, &server),
+                Next::Inconclusive(format!("{server} answered RCPT TO with {}", shown(reply))),
+            ),
+        },
+        CalloutResult::GreetingRejected(reply) | CalloutResult::HeloRejected(reply) => {
+            let why = format!("{server} refused us: {}", shown(reply));
+            let next = if reply.code / 100 == 5 {
+                Next::Failed(why)
+            } else {
+                Next::Inconclusive(why)
+            };
+            (lines::server_error(domain, reply), next)
+        }
+        CalloutResult::MailRejected(reply) => (
+            lines::server_error(domain, reply),
+            Next::Inconclusive(format!("{server} refused MAIL FROM:<>: {}", shown(reply))),
+        ),
+        CalloutResult::DialogueFailed(why) => (
+            lines::communicate_failed(domain, &server),
+            Next::Inconclusive(format!("{server}: {}", lines::shown(why))),
+        ),
+    }
+}
+
+/// A reply for a verdict reason.
+fn shown(reply: &Reply) -> String {
+    lines::shown(&format!("{} {}", reply.code, reply.text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::Line::{Normal, Verbose};
+
+    fn run(result: CalloutResult) -> (Line, Next) {
+        let target = Target {
+            host: "mx.example.com".into(),
+            ip: "192.0.2.1".parse().unwrap(),
+        };
+        judge("example.net", "joe@example.com", &target, &result)
+    }
+
+    fn rcpt(code: u16) -> CalloutResult {
+        CalloutResult::Rcpt(reply(code))
+    }
+
+    fn reply(code: u16) -> Reply {
+        Reply {
+            code,
+            text: "text".into(),
+        }
+    }
+
+    #[test]
+    fn accepted_recipient_verifies() {
+        for code in [250, 251] {
+            let (line, next) = run(rcpt(code));
+            assert_eq!(next, Next::Verified);
+            assert_eq!(
+                line,
+                Verbose(
+                    "validation: (mail from) example.net SUCEEDED for user joe@example.com.".into()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn permanent_rcpt_refusal_fails_the_sender() {
+        for code in [550, 551, 553, 554] {
+            let (line, next) = run(rcpt(code));
+            assert!(matches!(next, Next::Failed(_)), "{code}");
+            assert_eq!(
+                line,
+                Normal(
+                    "VALIDATION:(MAIL FROM) <joe@example.com> user does not exist on remote system"
+                        .into()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn temporary_rcpt_replies_are_inconclusive() {
+        for code in [450, 451, 452, 552] {
+            let (line, next) = run(rcpt(code));
+            assert_eq!(
+                next,
+                Next::Inconclusive(format!(
+                    "mx.example.com[192.0.2.1] answered RCPT TO with {code} text"
+                ))
+            );
+            assert_eq!(
+                line,
+                Verbose(format!(
+                    "VALIDATION: (MAIL FROM) example.net temporary failure from mx.example.com[192.0.2.1]: {code} text"
+                ))
+            );
+        }
+        assert!(matches!(run(rcpt(354)), (Normal(_), Next::Inconclusive(_))));
+    }
+
+    #[test]
+    fn refusals_before_rcpt_are_server_errors() {
+        let c11 =
+            Normal("VALIDATION: (MAIL FROM) example.net FAILED SMTP server error: 554 text".into());
+        assert!(
+            matches!(run(CalloutResult::GreetingRejected(reply(554))), (ref l, Next::Failed(_)) if *l == c11)
+        );
+        assert!(
+            matches!(run(CalloutResult::HeloRejected(reply(554))), (ref l, Next::Failed(_)) if *l == c11)
+        );
+        assert!(
+            matches!(run(CalloutResult::MailRejected(reply(554))), (ref l, Next::Inconclusive(_)) if *l == c11)
+        );
+        assert!(matches!(
+            run(CalloutResult::GreetingRejected(reply(421))),
+            (_, Next::Inconclusive(_))
+        ));
+        assert!(matches!(
+            run(CalloutResult::HeloRejected(reply(451))),
+            (_, Next::Inconclusive(_))
+        ));
+    }
+
+    #[test]
+    fn connection_and_dialogue_failures() {
+        let (line, next) = run(CalloutResult::ConnectFailed("refused".into()));
+        assert_eq!(line, Normal("VALIDATION: (MAIL FROM) example.net FAILED to connect to mx.example.com[192.0.2.1]".into()));
+        assert_eq!(
+            next,
+            Next::TryNext("mx.example.com[192.0.2.1]: refused".into())
+        );
+        let (line, next) = run(CalloutResult::DialogueFailed("garbage reply\n".into()));
+        assert_eq!(
+            line,
+            Normal("VALIDATION: (MAIL FROM) example.net FAILED to communicate with server mx.example.com[192.0.2.1]".into())
+        );
+        assert_eq!(
+            next,
+            Next::Inconclusive("mx.example.com[192.0.2.1]: garbage reply?".into())
+        );
+    }
+}
