@@ -73,6 +73,9 @@ pub struct EngineSection {
     pub memory_mb: usize,
     /// Calls before a warm instance is recycled.
     pub max_uses: u32,
+    /// Configured instances kept warm per check between messages; 0 gives every message a
+    /// fresh instance (strictest isolation, settings re-loaded per message).
+    pub warm_instances: usize,
 }
 
 impl Default for EngineSection {
@@ -84,6 +87,7 @@ impl Default for EngineSection {
             timeout_ms: 60_000,
             memory_mb: 256,
             max_uses: 10_000,
+            warm_instances: 8,
         }
     }
 }

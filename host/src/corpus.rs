@@ -30,24 +30,42 @@ pub fn read_path(path: &Path, spam: bool) -> anyhow::Result<Vec<Sample>> {
     Ok(split_mbox(&bytes)
         .into_iter()
         .enumerate()
-        .map(|(i, raw)| Sample { name: format!("{}#{}", path.display(), i + 1), spam, raw })
+        .map(|(i, raw)| Sample {
+            name: format!("{}#{}", path.display(), i + 1),
+            spam,
+            raw,
+        })
         .collect())
 }
 
 /// Reads the messages of a split file whose split column is `split` (e.g. `train`).
 pub fn read_split(file: &Path, split: &str) -> anyhow::Result<Vec<Sample>> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let mut samples = Vec::new();
-    for (index, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+    for (index, line) in text
+        .lines()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
         let [path, label, set] = fields[..] else {
-            bail!("{} line {}: expected `file<TAB>label<TAB>split`", file.display(), index + 1);
+            bail!(
+                "{} line {}: expected `file<TAB>label<TAB>split`",
+                file.display(),
+                index + 1
+            );
         };
         let spam = match label {
             "spam" => true,
             "ham" => false,
-            other => bail!("{} line {}: unknown label `{other}`", file.display(), index + 1),
+            other => bail!(
+                "{} line {}: unknown label `{other}`",
+                file.display(),
+                index + 1
+            ),
         };
         if set == split {
             samples.push(read_file(&base.join(path), spam)?);
@@ -61,7 +79,11 @@ fn eml_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();
-        if path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) {
+        if path.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
+        {
             files.push(path);
         }
     }
@@ -71,7 +93,11 @@ fn eml_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 fn read_file(path: &Path, spam: bool) -> anyhow::Result<Sample> {
     let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Sample { name: path.display().to_string(), spam, raw })
+    Ok(Sample {
+        name: path.display().to_string(),
+        spam,
+        raw,
+    })
 }
 
 /// Splits an mbox into messages: each starts at a `From ` line at the start of the file or
@@ -128,15 +154,24 @@ mod tests {
         .unwrap();
 
         let ham = read_path(&dir.join("ham"), false).unwrap();
-        assert_eq!(ham.iter().map(|s| s.raw.as_slice()).collect::<Vec<_>>(), [b"Subject: a\n\na", b"Subject: b\n\nb"]);
+        assert_eq!(
+            ham.iter().map(|s| s.raw.as_slice()).collect::<Vec<_>>(),
+            [b"Subject: a\n\na", b"Subject: b\n\nb"]
+        );
         let mbox = read_path(&dir.join("box"), true).unwrap();
         assert_eq!((mbox.len(), mbox[0].spam), (1, true));
         let test = read_split(&dir.join("split.tsv"), "test").unwrap();
         assert_eq!(test.len(), 1);
         assert!(test[0].spam && test[0].name.ends_with("b.eml"));
 
-        std::fs::write(dir.join("bad.tsv"), "file\tlabel\tsplit\nham/a.eml\tmaybe\ttrain\n").unwrap();
-        let err = read_split(&dir.join("bad.tsv"), "train").unwrap_err().to_string();
+        std::fs::write(
+            dir.join("bad.tsv"),
+            "file\tlabel\tsplit\nham/a.eml\tmaybe\ttrain\n",
+        )
+        .unwrap();
+        let err = read_split(&dir.join("bad.tsv"), "train")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 2") && err.contains("maybe"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -240,6 +240,7 @@ fn limits_for(config: &Config, c: &CheckSection) -> Limits {
         timeout: Duration::from_millis(c.timeout_ms.unwrap_or(e.timeout_ms)),
         memory_bytes: c.memory_mb.unwrap_or(e.memory_mb) << 20,
         max_uses: e.max_uses,
+        max_idle: e.warm_instances,
         ..Limits::default()
     }
 }

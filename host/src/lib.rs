@@ -4,9 +4,11 @@
 //! Layers: [`config`] (the TOML file), [`runtime`] (wasmtime: engine, components, sandbox
 //! bounds, host imports), [`dns`] and [`smtp`] (the network the host does for checks),
 //! [`services`] (those built from the configuration), [`domains`] (per-domain settings made
-//! live), [`pipeline`] (the chain and IMail's policy), [`message`] (intake) and [`log`].
+//! live), [`pipeline`] (the chain and IMail's policy), [`watch`] (reload without restart),
+//! [`message`] (intake) and [`log`].
 
 pub mod config;
+pub mod corpus;
 pub mod dns;
 pub mod domains;
 pub mod log;
@@ -15,6 +17,8 @@ pub mod pipeline;
 pub mod runtime;
 pub mod services;
 pub mod smtp;
+pub mod train;
+pub mod watch;
 
 /// Where the build put the bundled check components (`<name>.wasm`).
 pub const PLUGIN_DIR: &str = env!("ANTISPAM_PLUGIN_DIR");

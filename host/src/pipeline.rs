@@ -150,6 +150,11 @@ impl Antispam {
         Ok(())
     }
 
+    /// The configuration file this engine reloads.
+    pub fn config_path(&self) -> &std::path::Path {
+        &self.config_path
+    }
+
     fn domains(&self) -> Arc<Domains> {
         self.domains.read().unwrap_or_else(|e| e.into_inner()).clone()
     }

@@ -22,7 +22,7 @@ pub async fn start(config: &Config) -> anyhow::Result<(Services, LocalDns)> {
     let local = match &r.zone_file {
         Some(file) => {
             let path = config.resolve_path(file);
-            let zone = Zone::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let zone = Zone::load(&path).map_err(anyhow::Error::msg)?;
             let server = ZoneServer::start(zone, Default::default()).await?;
             servers.insert(0, server.addr());
             Some(server)

@@ -59,10 +59,15 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let mut table = if args.out.exists() {
         let text = std::fs::read_to_string(&args.out)
             .with_context(|| format!("reading {}", args.out.display()))?;
-        let table = Table::parse(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
+        let table =
+            Table::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
         if table.tokens != classify::tokens_of(mode) {
-            bail!("{} holds {} tokens, not {}", args.out.display(), table.tokens.name(), classify::tokens_of(mode).name());
+            bail!(
+                "{} holds {} tokens, not {}",
+                args.out.display(),
+                table.tokens.name(),
+                classify::tokens_of(mode).name()
+            );
         }
         table
     } else {
@@ -106,7 +111,11 @@ fn gather(args: &TrainArgs) -> anyhow::Result<Vec<Sample>> {
 pub fn message_text(view: &MessageView) -> bayes::MessageText<'_> {
     bayes::MessageText {
         subject: &view.subject,
-        headers: view.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect(),
+        headers: view
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_str()))
+            .collect(),
         text: &view.text,
         html: view.html.iter().map(String::as_str).collect(),
     }
@@ -140,7 +149,9 @@ fn write_table(table: &Table, mode: Mode, out: &Path) -> anyhow::Result<()> {
     let text = table.to_text(|c: Counts| match mode {
         Mode::Imail => bayes::graham::word_probability(c, good, spam)
             .unwrap_or(f64::from(d.new_word_probability) / 100.0),
-        Mode::Robinson => bayes::robinson::word_probability(c, good, spam, d.robinson_s, d.robinson_x),
+        Mode::Robinson => {
+            bayes::robinson::word_probability(c, good, spam, d.robinson_s, d.robinson_x)
+        }
     });
     let tmp = out.with_extension("tmp");
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
@@ -162,7 +173,11 @@ pub struct Evaluation {
 }
 
 /// Scores every sample with `settings` against `table` and counts the errors.
-pub fn evaluate(settings: &Settings, table: Table, samples: &[Sample]) -> anyhow::Result<Evaluation> {
+pub fn evaluate(
+    settings: &Settings,
+    table: Table,
+    samples: &[Sample],
+) -> anyhow::Result<Evaluation> {
     let classifier = Classifier::new(settings.clone(), table, settings.exclude.clone())
         .map_err(|e| anyhow::anyhow!(e))?;
     let mut eval = Evaluation::default();
@@ -175,7 +190,11 @@ pub fn evaluate(settings: &Settings, table: Table, samples: &[Sample]) -> anyhow
             (true, false) => eval.false_negatives.push(wrong),
             _ => {}
         }
-        *if sample.spam { &mut eval.spam } else { &mut eval.good } += 1;
+        *if sample.spam {
+            &mut eval.spam
+        } else {
+            &mut eval.good
+        } += 1;
     }
     Ok(eval)
 }
@@ -186,14 +205,26 @@ mod tests {
 
     fn sample(spam: bool, subject: &str, body: &str) -> Sample {
         let raw = format!("From: a@example.com\r\nSubject: {subject}\r\n\r\n{body}\r\n");
-        Sample { name: subject.into(), spam, raw: raw.into_bytes() }
+        Sample {
+            name: subject.into(),
+            spam,
+            raw: raw.into_bytes(),
+        }
     }
 
     fn samples() -> Vec<Sample> {
         let mut s = Vec::new();
         for i in 0..6 {
-            s.push(sample(true, &format!("cheap pills {i}"), "buy viagra now, cheap pills online"));
-            s.push(sample(false, &format!("meeting notes {i}"), "the project meeting moved to thursday"));
+            s.push(sample(
+                true,
+                &format!("cheap pills {i}"),
+                "buy viagra now, cheap pills online",
+            ));
+            s.push(sample(
+                false,
+                &format!("meeting notes {i}"),
+                "the project meeting moved to thursday",
+            ));
         }
         s
     }
@@ -203,10 +234,21 @@ mod tests {
         let s = samples();
         let imail = train_table(Mode::Imail, &s);
         assert_eq!((imail.good_messages, imail.spam_messages), (6, 6));
-        assert_eq!(imail.get("cheap"), Some(Counts { good: 0, spam: 12 }), "subject + body");
+        assert_eq!(
+            imail.get("cheap"),
+            Some(Counts { good: 0, spam: 12 }),
+            "subject + body"
+        );
         let robinson = train_table(Mode::Robinson, &s);
-        assert_eq!(robinson.get("cheap"), Some(Counts { good: 0, spam: 6 }), "once per message");
-        assert_eq!(robinson.get("subject:meeting"), Some(Counts { good: 6, spam: 0 }));
+        assert_eq!(
+            robinson.get("cheap"),
+            Some(Counts { good: 0, spam: 6 }),
+            "once per message"
+        );
+        assert_eq!(
+            robinson.get("subject:meeting"),
+            Some(Counts { good: 6, spam: 0 })
+        );
     }
 
     #[test]
@@ -229,15 +271,33 @@ mod tests {
         run(&args).unwrap();
         run(&args).unwrap();
         let table = Table::parse(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
-        assert_eq!((table.good_messages, table.spam_messages), (12, 12), "second run adds to the first");
+        assert_eq!(
+            (table.good_messages, table.spam_messages),
+            (12, 12),
+            "second run adds to the first"
+        );
 
-        let settings = Settings { mode: Mode::Robinson, ..Settings::default() };
+        let settings = Settings {
+            mode: Mode::Robinson,
+            ..Settings::default()
+        };
         let eval = evaluate(&settings, table, &samples()).unwrap();
         assert_eq!((eval.good, eval.spam), (6, 6));
-        assert!(eval.false_positives.is_empty() && eval.false_negatives.is_empty(), "{eval:?}");
+        assert!(
+            eval.false_positives.is_empty() && eval.false_negatives.is_empty(),
+            "{eval:?}"
+        );
 
-        let imail = TrainArgs { mode: TrainMode::Imail, ..args.clone() };
-        assert!(run(&imail).unwrap_err().to_string().contains("robinson tokens"));
+        let imail = TrainArgs {
+            mode: TrainMode::Imail,
+            ..args.clone()
+        };
+        assert!(
+            run(&imail)
+                .unwrap_err()
+                .to_string()
+                .contains("robinson tokens")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -251,7 +311,10 @@ mod tests {
         let train = corpus::read_split(split, "train").unwrap();
         let test = corpus::read_split(split, "test").unwrap();
         for mode in [Mode::Imail, Mode::Robinson] {
-            let settings = Settings { mode, ..Settings::default() };
+            let settings = Settings {
+                mode,
+                ..Settings::default()
+            };
             let eval = evaluate(&settings, train_table(mode, &train), &test).unwrap();
             println!(
                 "{mode:?}: {} FP of {} good, {} FN of {} spam\n  FP {:?}\n  FN {:?}",

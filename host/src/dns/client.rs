@@ -233,22 +233,15 @@ impl Exchange<'_> {
         self.sent.fetch_add(1, Ordering::Relaxed);
         let mut prefix = [0; 2];
         stream.read_exact(&mut prefix).await.map_err(failed)?;
-        let len = usize::from(u16::from_be_bytes(prefix));
-        if len > self.config.max_reply_bytes {
-            return Err(oversized(self.config.max_reply_bytes));
-        }
-        let mut reply = vec![0; len];
+        // The 2-byte length bounds a TCP reply to 65535 bytes.
+        let mut reply = vec![0; usize::from(u16::from_be_bytes(prefix))];
         stream.read_exact(&mut reply).await.map_err(failed)?;
-        match check(&reply, id, question, self.config.max_reply_bytes) {
+        match check(&reply, id, question, usize::from(u16::MAX)) {
             Check::Accept(reply) => Ok(reply),
             Check::Mismatch(reason) => Err(DnsError::BadReply(reason)),
             Check::Reject(error) => Err(error),
         }
     }
-}
-
-fn oversized(max: usize) -> DnsError {
-    DnsError::BadReply(format!("reply larger than {max} bytes"))
 }
 
 /// Decides whether `bytes` is the reply to query `id` for `question`.
@@ -260,7 +253,7 @@ fn check(bytes: &[u8], id: u16, question: &Question, max: usize) -> Check {
         return Check::Mismatch(format!("reply ID {reply_id} is not query ID {id}"));
     }
     if bytes.len() > max {
-        return Check::Reject(oversized(max));
+        return Check::Reject(DnsError::BadReply(format!("reply larger than {max} bytes")));
     }
     let reply = match Message::from_vec(bytes) {
         Ok(reply) => reply,

@@ -134,7 +134,9 @@ pub struct ResolverConfig {
     pub retries: u32,
     /// Bound on a TCP exchange, connect included.
     pub tcp_timeout: Duration,
-    /// Largest reply accepted over UDP or TCP; bigger replies are rejected as `BadReply`.
+    /// Largest UDP reply accepted (also the EDNS payload size advertised, within 512..=4096);
+    /// a bigger datagram is rejected as `BadReply`. TCP replies may use all 65535 bytes
+    /// their length prefix allows.
     pub max_reply_bytes: usize,
     /// Most answers kept in the cache (0 disables caching).
     pub cache_entries: usize,

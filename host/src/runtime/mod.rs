@@ -163,14 +163,17 @@ impl Runtime {
         }
         let component = Component::from_file(&self.engine, path)
             .map_err(|e| anyhow::anyhow!("{}: {e:#}", path.display()))?;
-        let pre = match self.connection_linker.instantiate_pre(&component) {
-            Ok(pre) => ConnectionPluginPre::new(pre).map(Pre::Connection),
-            Err(_) => self
-                .content_linker
-                .instantiate_pre(&component)
-                .and_then(ContentPluginPre::new)
-                .map(Pre::Content),
-        }
+        let pre = self
+            .connection_linker
+            .instantiate_pre(&component)
+            .and_then(ConnectionPluginPre::new)
+            .map(Pre::Connection)
+            .or_else(|_| {
+                self.content_linker
+                    .instantiate_pre(&component)
+                    .and_then(ContentPluginPre::new)
+                    .map(Pre::Content)
+            })
         .map_err(|e| {
             anyhow::anyhow!(
                 "{} is neither a connection-plugin nor a content-plugin component: {e:#}",
@@ -271,7 +274,9 @@ impl Check {
         };
         let (warm, counted, log) = check.instantiate().await?;
         check.counted = counted;
-        check.idle.lock().unwrap_or_else(|e| e.into_inner()).push(warm);
+        if check.limits.max_idle > 0 {
+            check.idle.lock().unwrap_or_else(|e| e.into_inner()).push(warm);
+        }
         Ok((check, log))
     }
 

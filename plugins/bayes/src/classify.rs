@@ -51,7 +51,11 @@ impl Classifier {
             .filter(|w| !w.is_empty())
             .map(|w| if fold { w.to_lowercase() } else { w }.into_boxed_str())
             .collect();
-        Ok(Classifier { settings, table, exclude })
+        Ok(Classifier {
+            settings,
+            table,
+            exclude,
+        })
     }
 
     /// The word table.
@@ -73,8 +77,9 @@ impl Classifier {
     pub fn score(&self, mut tokens: Vec<String>) -> Outcome {
         tokens.sort_unstable();
         tokens.dedup();
-        let (kept, excluded): (Vec<String>, Vec<String>) =
-            tokens.into_iter().partition(|t| !self.exclude.contains(t.as_str()));
+        let (kept, excluded): (Vec<String>, Vec<String>) = tokens
+            .into_iter()
+            .partition(|t| !self.exclude.contains(t.as_str()));
         let s = &self.settings;
         let (good, spam) = (self.table.good_messages, self.table.spam_messages);
         let mut words: Vec<(String, f64)> = match s.mode {
@@ -82,7 +87,10 @@ impl Classifier {
                 let new_word = f64::from(s.new_word_probability) / 100.0;
                 kept.into_iter()
                     .map(|w| {
-                        let p = self.table.get(&w).and_then(|c| graham::word_probability(c, good, spam));
+                        let p = self
+                            .table
+                            .get(&w)
+                            .and_then(|c| graham::word_probability(c, good, spam));
                         (w, p.unwrap_or(new_word))
                     })
                     .collect()
@@ -108,7 +116,12 @@ impl Classifier {
             Mode::Imail => graham::combine(probabilities),
             Mode::Robinson => robinson::combine(&probabilities),
         };
-        Outcome { probability, spam: graham::is_spam(probability, threshold), words, excluded }
+        Outcome {
+            probability,
+            spam: graham::is_spam(probability, threshold),
+            words,
+            excluded,
+        }
     }
 }
 
@@ -143,7 +156,12 @@ mod tests {
     }
 
     fn imail(settings: Settings, lines: &str, exclude: &[&str]) -> Classifier {
-        Classifier::new(settings, table(lines), exclude.iter().map(|w| w.to_string())).unwrap()
+        Classifier::new(
+            settings,
+            table(lines),
+            exclude.iter().map(|w| w.to_string()),
+        )
+        .unwrap()
     }
 
     fn words(text: &str) -> Vec<String> {
@@ -160,19 +178,32 @@ mod tests {
     fn unknown_and_new_word_probability() {
         let o = imail(Settings::default(), "", &[]).score(words("zork"));
         assert!((o.probability - 0.4).abs() < 1e-12);
-        let s = Settings { new_word_probability: 20, ..Settings::default() };
-        assert_eq!(imail(s, "", &[]).score(words("zork")).words, [("zork".to_string(), 0.2)]);
+        let s = Settings {
+            new_word_probability: 20,
+            ..Settings::default()
+        };
+        assert_eq!(
+            imail(s, "", &[]).score(words("zork")).words,
+            [("zork".to_string(), 0.2)]
+        );
     }
 
     #[test]
     fn only_the_most_interesting_words_count() {
         // good=100 spam=100: p = b/(g2+b) with g2 = 2*good; chosen to give 0.99, 0.98, 0.3, 0.6.
         let lines = "a,0,0,50\nb,0,1,98\nc,0,35,30\nd,0,10,30\n";
-        let s = Settings { max_words: 3, ..Settings::default() };
+        let s = Settings {
+            max_words: 3,
+            ..Settings::default()
+        };
         let o = imail(s, lines, &[]).score(words("d c b a"));
         let used: Vec<&str> = o.words.iter().map(|(w, _)| w.as_str()).collect();
         assert_eq!(used, ["a", "b", "c"]);
-        assert!((o.probability - 0.9995192).abs() < 1e-7, "{}", o.probability);
+        assert!(
+            (o.probability - 0.9995192).abs() < 1e-7,
+            "{}",
+            o.probability
+        );
         let all = imail(Settings::default(), lines, &[]).score(words("a b c d"));
         assert!((all.probability - 0.9996794).abs() < 1e-7);
     }
@@ -180,7 +211,10 @@ mod tests {
     #[test]
     fn ties_break_on_the_word() {
         let lines = "x,0,0,9\nm,0,0,9\nq,0,9,0\n";
-        let s = Settings { max_words: 2, ..Settings::default() };
+        let s = Settings {
+            max_words: 2,
+            ..Settings::default()
+        };
         let o = imail(s, lines, &[]).score(words("x q m"));
         let used: Vec<&str> = o.words.iter().map(|(w, _)| w.as_str()).collect();
         assert_eq!(used, ["m", "q"]);
@@ -191,7 +225,10 @@ mod tests {
         let lines = "viagra,0,0,50\nhello,0,20,0\n";
         let o = imail(Settings::default(), lines, &[]).score(words("viagra viagra viagra"));
         assert!((o.probability - 0.99).abs() < 1e-12);
-        let s = Settings { max_words: 1, ..Settings::default() };
+        let s = Settings {
+            max_words: 1,
+            ..Settings::default()
+        };
         let o = imail(s, lines, &[]).score(words("viagra hello zork"));
         assert_eq!(o.words.len(), 1);
     }
@@ -207,7 +244,10 @@ mod tests {
     #[test]
     fn imail_tokenizer_folds_case() {
         let c = imail(Settings::default(), "free,0,0,50\n", &[]);
-        let o = c.classify(&MessageText { subject: "FREE", ..MessageText::default() });
+        let o = c.classify(&MessageText {
+            subject: "FREE",
+            ..MessageText::default()
+        });
         assert_eq!(o.words, [("free".to_string(), 0.99)]);
     }
 
@@ -217,10 +257,17 @@ mod tests {
             "#antispam-table v1 good=10 spam=10 tokens=robinson\nspammy,0,0,10\nhammy,0,10,0\nmeh,0,5,5\n",
         )
         .unwrap();
-        let s = Settings { mode: Mode::Robinson, ..Settings::default() };
+        let s = Settings {
+            mode: Mode::Robinson,
+            ..Settings::default()
+        };
         let c = Classifier::new(s, t, []).unwrap();
         let o = c.score(words("spammy meh unseen"));
-        assert_eq!(o.words.len(), 1, "meh (0.5) and unseen (x = 0.5) are within min-dev");
+        assert_eq!(
+            o.words.len(),
+            1,
+            "meh (0.5) and unseen (x = 0.5) are within min-dev"
+        );
         assert!(o.spam && o.probability > 0.9);
         let o = c.score(words("meh"));
         assert_eq!((o.probability, o.spam), (0.5, false));
@@ -229,7 +276,14 @@ mod tests {
 
     #[test]
     fn mode_must_match_the_table() {
-        let s = Settings { mode: Mode::Robinson, ..Settings::default() };
-        assert!(Classifier::new(s, table(""), []).unwrap_err().contains("imail tokens"));
+        let s = Settings {
+            mode: Mode::Robinson,
+            ..Settings::default()
+        };
+        assert!(
+            Classifier::new(s, table(""), [])
+                .unwrap_err()
+                .contains("imail tokens")
+        );
     }
 }

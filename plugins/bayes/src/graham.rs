@@ -26,7 +26,11 @@ pub fn combine(probabilities: impl IntoIterator<Item = f64>) -> f64 {
         ln_q += (1.0 - p).ln();
     }
     let d = ln_q - ln_p;
-    if d.is_nan() { 0.5 } else { 1.0 / (1.0 + d.exp()) }
+    if d.is_nan() {
+        0.5
+    } else {
+        1.0 / (1.0 + d.exp())
+    }
 }
 
 /// The spam decision: strictly greater than the threshold.
@@ -64,14 +68,31 @@ mod tests {
         assert!((p(1, 3, 10, 10).unwrap() - 0.6).abs() < 1e-12);
         assert!((p(2, 1, 10, 10).unwrap() - 0.2).abs() < 1e-12);
         assert_eq!(p(0, 200, 100, 100), Some(0.99));
-        assert_eq!(p(0, 5, 0, 0), Some(0.99), "zero totals use min 1, no division by zero");
+        assert_eq!(
+            p(0, 5, 0, 0),
+            Some(0.99),
+            "zero totals use min 1, no division by zero"
+        );
     }
 
     #[test]
     fn graham_worked_examples() {
         let madam = [
-            0.99, 0.99, 0.99, 0.047225013, 0.047225013, 0.07347802, 0.08221981, 0.09019077,
-            0.09019077, 0.9075001, 0.8921298, 0.12454646, 0.8568143, 0.14758544, 0.82347786,
+            0.99,
+            0.99,
+            0.99,
+            0.047225013,
+            0.047225013,
+            0.07347802,
+            0.08221981,
+            0.09019077,
+            0.09019077,
+            0.9075001,
+            0.8921298,
+            0.12454646,
+            0.8568143,
+            0.14758544,
+            0.82347786,
         ];
         assert!((combine(madam) - 0.902774).abs() < 1e-6);
         assert!((combine([0.97, 0.99]) - 0.9996877).abs() < 1e-6);

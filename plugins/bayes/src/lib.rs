@@ -25,7 +25,7 @@ pub enum Bayes {
     /// `enabled = false`.
     Disabled,
     /// Enabled, with a loaded table.
-    Enabled(Classifier),
+    Enabled(Box<Classifier>),
 }
 
 /// A log line the check emits: verbose or normal, and its text.
@@ -57,7 +57,7 @@ impl Bayes {
                 .ok_or_else(|| format!("exclude file {path} was not passed in"))?;
             exclude.extend(text.lines().map(String::from));
         }
-        Classifier::new(s, table, exclude).map(Bayes::Enabled)
+        Classifier::new(s, table, exclude).map(|c| Bayes::Enabled(Box::new(c)))
     }
 
     /// Checks one message: the log lines in order, and the verdict.
@@ -91,20 +91,35 @@ impl Bayes {
             Line::Verbose("performing statistical analysis".into()),
         ];
         let outcome = classifier.classify(msg);
-        lines.extend(outcome.excluded.iter().map(|w| Line::Verbose(format!("[{w}] in exclude list"))));
+        lines.extend(
+            outcome
+                .excluded
+                .iter()
+                .map(|w| Line::Verbose(format!("[{w}] in exclude list"))),
+        );
         lines.push(Line::Verbose(
             "The following words were used to compute the probability email is spam".into(),
         ));
         lines.extend(
-            outcome.words.iter().map(|(w, p)| Line::Verbose(format!("word = {w}, probability = {p:.6}"))),
+            outcome
+                .words
+                .iter()
+                .map(|(w, p)| Line::Verbose(format!("word = {w}, probability = {p:.6}"))),
         );
         let p = outcome.probability;
         if outcome.spam {
-            lines.push(Line::Normal(format!("Probability email is spam{p:.6}:email is spam")));
+            lines.push(Line::Normal(format!(
+                "Probability email is spam{p:.6}:email is spam"
+            )));
             let header = Header::new(HEADER, format!("({},{p:.6})", session.message_id));
-            (lines, Verdict::fail(format!("statistical probability {p:.6}"), header))
+            (
+                lines,
+                Verdict::fail(format!("statistical probability {p:.6}"), header),
+            )
         } else {
-            lines.push(Line::Normal(format!("Probability email is spam{p:.6}: email is good")));
+            lines.push(Line::Normal(format!(
+                "Probability email is spam{p:.6}: email is good"
+            )));
             (lines, Verdict::Pass)
         }
     }

@@ -37,7 +37,11 @@ pub fn chi2q(chi2: f64, dof: usize) -> f64 {
     let mut ln_sum = ln_term;
     for i in 1..terms {
         ln_term += ln_m - (i as f64).ln();
-        let (hi, lo) = if ln_sum > ln_term { (ln_sum, ln_term) } else { (ln_term, ln_sum) };
+        let (hi, lo) = if ln_sum > ln_term {
+            (ln_sum, ln_term)
+        } else {
+            (ln_term, ln_sum)
+        };
         ln_sum = hi + (lo - hi).exp().ln_1p();
     }
     ln_sum.exp().min(1.0)
@@ -51,8 +55,14 @@ pub fn combine(probabilities: &[f64]) -> f64 {
         return 0.5;
     }
     let dof = 2 * probabilities.len();
-    let ham = chi2q(-2.0 * probabilities.iter().map(|f| f.ln()).sum::<f64>(), dof);
-    let spam = chi2q(-2.0 * probabilities.iter().map(|f| (1.0 - f).ln()).sum::<f64>(), dof);
+    let ham = chi2q(
+        -2.0 * probabilities.iter().map(|f| f.ln()).sum::<f64>(),
+        dof,
+    );
+    let spam = chi2q(
+        -2.0 * probabilities.iter().map(|f| (1.0 - f).ln()).sum::<f64>(),
+        dof,
+    );
     (1.0 + ham - spam) / 2.0
 }
 
@@ -93,7 +103,10 @@ mod tests {
         let f = word_probability(Counts { good: 0, spam: 1 }, 1, 1, 0.45, 0.5);
         assert!((f - 0.844828).abs() < 1e-6);
         assert_eq!(word_probability(Counts::default(), 10, 10, 0.45, 0.5), 0.5);
-        assert_eq!(word_probability(Counts::default(), 10, 10, 0.45, 0.52), 0.52);
+        assert_eq!(
+            word_probability(Counts::default(), 10, 10, 0.45, 0.52),
+            0.52
+        );
     }
 
     #[test]

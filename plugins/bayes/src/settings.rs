@@ -57,10 +57,10 @@ impl Default for Settings {
             threshold: 90,
             max_words: 15,
             robinson_s: 0.45,
-            robinson_x: 0.5,
+            robinson_x: 0.6,
             min_dev: 0.1,
-            max_discriminators: 150,
-            spam_cutoff: 0.9,
+            max_discriminators: 1000,
+            spam_cutoff: 0.95,
         }
     }
 }
@@ -81,7 +81,8 @@ impl Settings {
             return Err("robinson-s must be a positive number".into());
         }
         let unit = |v: f64| (0.0..=1.0).contains(&v);
-        if !unit(self.robinson_x) || !unit(self.spam_cutoff) || !(0.0..0.5).contains(&self.min_dev) {
+        if !unit(self.robinson_x) || !unit(self.spam_cutoff) || !(0.0..0.5).contains(&self.min_dev)
+        {
             return Err("robinson-x and spam-cutoff must be in [0,1], min-dev in [0,0.5)".into());
         }
         Ok(())
@@ -96,15 +97,24 @@ mod tests {
     fn kebab_case_keys_and_defaults() {
         let s: Settings = toml_like(r#"mode = "robinson""#);
         assert_eq!(s.mode, Mode::Robinson);
-        assert_eq!((s.new_word_probability, s.threshold, s.max_words), (40, 90, 15));
+        assert_eq!(
+            (s.new_word_probability, s.threshold, s.max_words),
+            (40, 90, 15)
+        );
         assert!(s.validate().is_ok());
     }
 
     #[test]
     fn out_of_range_values_are_rejected() {
-        let s = Settings { threshold: 101, ..Settings::default() };
+        let s = Settings {
+            threshold: 101,
+            ..Settings::default()
+        };
         assert!(s.validate().is_err());
-        let s = Settings { min_dev: 0.5, ..Settings::default() };
+        let s = Settings {
+            min_dev: 0.5,
+            ..Settings::default()
+        };
         assert!(s.validate().is_err());
     }
 

@@ -9,7 +9,8 @@
 //!
 //! `value` is a cached score (written as an integer percent, ignored on load and recomputed);
 //! `good`/`spam` are counts. The word is everything before the last three commas, so a token
-//! may itself contain commas. Blank lines and whitespace around fields are tolerated.
+//! may itself contain commas and inner spaces (Robinson word pairs). Blank lines and whitespace
+//! around fields are tolerated.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -59,19 +60,28 @@ const MAGIC: &str = "#antispam-table";
 impl Table {
     /// An empty table for words of the given tokenizer.
     pub fn new(tokens: Tokens) -> Table {
-        Table { good_messages: 0, spam_messages: 0, tokens, words: HashMap::new() }
+        Table {
+            good_messages: 0,
+            spam_messages: 0,
+            tokens,
+            words: HashMap::new(),
+        }
     }
 
     /// Parses the text format; an error names the offending line.
     pub fn parse(text: &str) -> Result<Table, String> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let Some((_, header)) = lines.next() else {
             return Err("table is empty: the header line is missing".into());
         };
         let mut table = parse_header(header.trim()).map_err(|e| format!("line 1: {e}"))?;
         table.words.reserve(text.len() / 24);
         for (index, line) in lines {
-            let (word, counts) = parse_line(line).map_err(|e| format!("line {}: {e}", index + 1))?;
+            let (word, counts) =
+                parse_line(line).map_err(|e| format!("line {}: {e}", index + 1))?;
             let entry = table.words.entry(word.into()).or_default();
             entry.good = entry.good.saturating_add(counts.good);
             entry.spam = entry.spam.saturating_add(counts.spam);
@@ -97,14 +107,22 @@ impl Table {
     /// Adds one trained message: its tokens (repeats count again, as the caller decides)
     /// go to the good or spam side, and the message total grows by one.
     pub fn add_message<'a>(&mut self, tokens: impl IntoIterator<Item = &'a str>, spam: bool) {
-        let total = if spam { &mut self.spam_messages } else { &mut self.good_messages };
+        let total = if spam {
+            &mut self.spam_messages
+        } else {
+            &mut self.good_messages
+        };
         *total = total.saturating_add(1);
         for token in tokens {
             let counts = match self.words.get_mut(token) {
                 Some(c) => c,
                 None => self.words.entry(token.into()).or_default(),
             };
-            let side = if spam { &mut counts.spam } else { &mut counts.good };
+            let side = if spam {
+                &mut counts.spam
+            } else {
+                &mut counts.good
+            };
             *side = side.saturating_add(1);
         }
     }
@@ -135,13 +153,16 @@ impl Table {
 fn parse_header(line: &str) -> Result<Table, String> {
     let mut fields = line.split_whitespace();
     if fields.next() != Some(MAGIC) || fields.next() != Some("v1") {
-        return Err(format!("expected header `{MAGIC} v1 good=<n> spam=<n>`, found `{line}`"));
+        return Err(format!(
+            "expected header `{MAGIC} v1 good=<n> spam=<n>`, found `{line}`"
+        ));
     }
     let mut table = Table::new(Tokens::Imail);
     let (mut good, mut spam) = (None, None);
     for field in fields {
-        let (key, value) =
-            field.split_once('=').ok_or_else(|| format!("header field `{field}` is not key=value"))?;
+        let (key, value) = field
+            .split_once('=')
+            .ok_or_else(|| format!("header field `{field}` is not key=value"))?;
         match key {
             "good" => good = Some(number(value)?),
             "spam" => spam = Some(number(value)?),
@@ -166,18 +187,32 @@ fn parse_line(line: &str) -> Result<(&str, Counts), String> {
     let (Some(spam), Some(good), Some(value), Some(word)) =
         (fields.next(), fields.next(), fields.next(), fields.next())
     else {
-        return Err(format!("expected `word,value,good,spam`, found `{}`", line.trim()));
+        return Err(format!(
+            "expected `word,value,good,spam`, found `{}`",
+            line.trim()
+        ));
     };
     let word = word.trim();
-    if word.is_empty() || word.contains(char::is_whitespace) {
-        return Err(format!("bad word `{word}`"));
+    if word.is_empty() {
+        return Err("empty word".into());
     }
-    value.trim().parse::<f64>().map_err(|_| format!("bad value `{}`", value.trim()))?;
-    Ok((word, Counts { good: number(good)?, spam: number(spam)? }))
+    value
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("bad value `{}`", value.trim()))?;
+    Ok((
+        word,
+        Counts {
+            good: number(good)?,
+            spam: number(spam)?,
+        },
+    ))
 }
 
 fn number(text: &str) -> Result<u32, String> {
-    text.trim().parse().map_err(|_| format!("bad count `{}`", text.trim()))
+    text.trim()
+        .parse()
+        .map_err(|_| format!("bad count `{}`", text.trim()))
 }
 
 #[cfg(test)]
@@ -186,9 +221,13 @@ mod tests {
 
     #[test]
     fn parses_header_words_and_whitespace() {
-        let t = Table::parse("#antispam-table v1 good=10 spam=20\n viagra , 99, 0 ,7\n\nhello,1,9,0\n")
-            .unwrap();
-        assert_eq!((t.good_messages, t.spam_messages, t.tokens), (10, 20, Tokens::Imail));
+        let t =
+            Table::parse("#antispam-table v1 good=10 spam=20\n viagra , 99, 0 ,7\n\nhello,1,9,0\n")
+                .unwrap();
+        assert_eq!(
+            (t.good_messages, t.spam_messages, t.tokens),
+            (10, 20, Tokens::Imail)
+        );
         assert_eq!(t.get("viagra"), Some(Counts { good: 0, spam: 7 }));
         assert_eq!(t.get("hello"), Some(Counts { good: 9, spam: 0 }));
         assert_eq!(t.get("absent"), None);
@@ -197,21 +236,41 @@ mod tests {
 
     #[test]
     fn word_may_contain_commas() {
-        let t = Table::parse("#antispam-table v1 good=1 spam=1 tokens=robinson\n1,000,50,1,1\n").unwrap();
+        let t = Table::parse("#antispam-table v1 good=1 spam=1 tokens=robinson\n1,000,50,1,1\n")
+            .unwrap();
         assert_eq!(t.tokens, Tokens::Robinson);
         assert_eq!(t.get("1,000"), Some(Counts { good: 1, spam: 1 }));
+        let t = Table::parse("#antispam-table v1 good=1 spam=1\nskip:s 20 , 0,2,3\n").unwrap();
+        assert_eq!(t.get("skip:s 20"), Some(Counts { good: 2, spam: 3 }));
+        assert!(
+            Table::parse("#antispam-table v1 good=1 spam=1\n ,0,2,3\n")
+                .unwrap_err()
+                .contains("empty word")
+        );
     }
 
     #[test]
     fn bad_lines_are_named() {
-        let err = Table::parse("#antispam-table v1 good=1 spam=1\nok,1,1,1\nbroken line\n").unwrap_err();
+        let err =
+            Table::parse("#antispam-table v1 good=1 spam=1\nok,1,1,1\nbroken line\n").unwrap_err();
         assert!(err.starts_with("line 3:"), "{err}");
         let err = Table::parse("#antispam-table v1 good=1 spam=1\nw,1,x,1\n").unwrap_err();
-        assert!(err.contains("line 2") && err.contains("bad count `x`"), "{err}");
+        assert!(
+            err.contains("line 2") && err.contains("bad count `x`"),
+            "{err}"
+        );
         let err = Table::parse("#antispam-table v1 good=1 spam=1\nw,1,1,-1\n").unwrap_err();
         assert!(err.contains("line 2"), "{err}");
-        assert!(Table::parse("word,1,1,1\n").unwrap_err().starts_with("line 1:"));
-        assert!(Table::parse("#antispam-table v1 good=1\n").unwrap_err().contains("spam=<n>"));
+        assert!(
+            Table::parse("word,1,1,1\n")
+                .unwrap_err()
+                .starts_with("line 1:")
+        );
+        assert!(
+            Table::parse("#antispam-table v1 good=1\n")
+                .unwrap_err()
+                .contains("spam=<n>")
+        );
         assert!(Table::parse("").is_err());
     }
 
@@ -221,7 +280,11 @@ mod tests {
         t.add_message(["a", "b", "a"], true);
         t.add_message(["b"], false);
         let text = t.to_text(|_| 0.5);
-        assert!(text.starts_with("#antispam-table v1 good=1 spam=1 tokens=robinson\na,50,0,2\nb,50,1,1\n"));
+        assert!(
+            text.starts_with(
+                "#antispam-table v1 good=1 spam=1 tokens=robinson\na,50,0,2\nb,50,1,1\n"
+            )
+        );
         assert_eq!(Table::parse(&text).unwrap(), t);
     }
 }

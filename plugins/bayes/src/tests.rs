@@ -52,7 +52,10 @@ fn text_of(lines: &[Line]) -> Vec<&str> {
 
 #[test]
 fn spam_gets_the_header_and_the_spam_line() {
-    let msg = MessageText { subject: "cheap viagra", ..MessageText::default() };
+    let msg = MessageText {
+        subject: "cheap viagra",
+        ..MessageText::default()
+    };
     let (lines, verdict) = configured("", None).run(&session(), &msg);
     assert_eq!(
         text_of(&lines),
@@ -65,26 +68,50 @@ fn spam_gets_the_header_and_the_spam_line() {
             "Probability email is spam0.985075:email is spam",
         ]
     );
-    assert_eq!(lines[5], Line::Normal("Probability email is spam0.985075:email is spam".into()));
-    let Verdict::Fail(finding) = verdict else { panic!("expected fail, got {verdict:?}") };
-    let [header] = &finding.headers[..] else { panic!("one header expected") };
-    assert_eq!((header.name.as_str(), header.value.as_str()), (HEADER, "(MSG42,0.985075)"));
+    assert_eq!(
+        lines[5],
+        Line::Normal("Probability email is spam0.985075:email is spam".into())
+    );
+    let Verdict::Fail(finding) = verdict else {
+        panic!("expected fail, got {verdict:?}")
+    };
+    let [header] = &finding.headers[..] else {
+        panic!("one header expected")
+    };
+    assert_eq!(
+        (header.name.as_str(), header.value.as_str()),
+        (HEADER, "(MSG42,0.985075)")
+    );
 }
 
 #[test]
 fn good_mail_passes_with_the_good_line() {
-    let msg = MessageText { text: "meeting at noon", ..MessageText::default() };
+    let msg = MessageText {
+        text: "meeting at noon",
+        ..MessageText::default()
+    };
     let (lines, verdict) = configured("", None).run(&session(), &msg);
-    assert_eq!(lines.last(), Some(&Line::Normal("Probability email is spam0.004469: email is good".into())));
+    assert_eq!(
+        lines.last(),
+        Some(&Line::Normal(
+            "Probability email is spam0.004469: email is good".into()
+        ))
+    );
     assert!(matches!(verdict, Verdict::Pass), "{verdict:?}");
 }
 
 #[test]
 fn excluded_words_are_logged() {
-    let msg = MessageText { text: "viagra", ..MessageText::default() };
-    let (lines, verdict) = configured("exclude = [\"other\"]", Some("Viagra\n")).run(&session(), &msg);
+    let msg = MessageText {
+        text: "viagra",
+        ..MessageText::default()
+    };
+    let (lines, verdict) =
+        configured("exclude = [\"other\"]", Some("Viagra\n")).run(&session(), &msg);
     assert!(lines.contains(&Line::Verbose("[viagra] in exclude list".into())));
-    assert!(lines.contains(&Line::Normal("Probability email is spam0.500000: email is good".into())));
+    assert!(lines.contains(&Line::Normal(
+        "Probability email is spam0.500000: email is good".into()
+    )));
     assert!(matches!(verdict, Verdict::Pass), "{verdict:?}");
 }
 
@@ -105,7 +132,8 @@ fn disabled_domain_is_not_applicable() {
 #[test]
 fn table_without_counts_disables_filtering() {
     let table = "#antispam-table v1 good=0 spam=0\n";
-    let b = Bayes::from_settings(&settings("table-file = \"t\"", &[("table-file", table)])).unwrap();
+    let b =
+        Bayes::from_settings(&settings("table-file = \"t\"", &[("table-file", table)])).unwrap();
     let (lines, verdict) = b.run(&session(), &MessageText::default());
     assert_eq!(
         lines[0],
@@ -118,13 +146,21 @@ fn table_without_counts_disables_filtering() {
 
 #[test]
 fn configuration_errors_are_clear() {
-    let err = |toml: &str, files: &[(&str, &str)]| Bayes::from_settings(&settings(toml, files)).err().unwrap();
+    let err = |toml: &str, files: &[(&str, &str)]| {
+        Bayes::from_settings(&settings(toml, files)).err().unwrap()
+    };
     assert!(err("", &[]).contains("table-file is required"));
     assert!(err("table-file = \"t\"", &[]).contains("was not passed in"));
-    let e = err("table-file = \"t\"", &[("table-file", "#antispam-table v1 good=1 spam=1\nbad\n")]);
+    let e = err(
+        "table-file = \"t\"",
+        &[("table-file", "#antispam-table v1 good=1 spam=1\nbad\n")],
+    );
     assert!(e.starts_with("t: line 2:"), "{e}");
     assert!(err("bogus = 1", &[]).contains("bogus"));
     assert!(err("threshold = 150", &[]).contains("threshold"));
-    let e = err("table-file = \"t\"\nmode = \"robinson\"", &[("table-file", TABLE)]);
+    let e = err(
+        "table-file = \"t\"\nmode = \"robinson\"",
+        &[("table-file", TABLE)],
+    );
     assert!(e.contains("imail tokens"), "{e}");
 }

@@ -33,6 +33,13 @@ impl ConnectionCheck for Dnsbl {
         Ok(Dnsbl { lists })
     }
 
+    /// Each standard list counts as one check toward "delete after N of M"; trusted lists act
+    /// on their own and are not counted.
+    fn counted_checks(&self) -> u32 {
+        let standard = self.lists.iter().filter(|l| !l.trusted).count();
+        u32::try_from(standard).unwrap_or(u32::MAX)
+    }
+
     fn check(&self, session: &Session) -> Verdict {
         let report = run(&self.lists, session, dns::resolve);
         for s in &report.suspensions {

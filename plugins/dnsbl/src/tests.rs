@@ -576,3 +576,28 @@ fn seed_lines_match_their_patterns_and_own_lines_match_none() {
     seen.dedup();
     assert_eq!(seen, ["C01", "C02", "C17", "C18", "C19", "C20"]);
 }
+
+#[test]
+fn standard_lists_are_the_counted_checks() {
+    use antispam_sdk::ConnectionCheck;
+    let settings = |toml: &str| antispam_sdk::Settings {
+        domain: "example.test".into(),
+        toml: toml.into(),
+        files: vec![],
+    };
+    let check = crate::Dnsbl::configure(&settings(TWO_LISTS)).unwrap();
+    assert_eq!(check.counted_checks(), 1, "the trusted list is not counted");
+    assert_eq!(
+        crate::Dnsbl::configure(&settings(""))
+            .unwrap()
+            .counted_checks(),
+        0
+    );
+    let err = crate::Dnsbl::configure(&settings("[[lists]]\nzone = \"x\"\n"))
+        .err()
+        .unwrap();
+    assert!(
+        err.contains("settings for example.test") && err.contains("name"),
+        "{err}"
+    );
+}

@@ -2,6 +2,7 @@
 
 use antispam_sdk::{Finding, Header, Verdict};
 
+use crate::answer::Status;
 use crate::outcome::Outcome;
 use crate::settings::{List, ListType};
 
@@ -35,9 +36,7 @@ pub fn verdict(lists: &[List], outcomes: &[Outcome], message_id: &str) -> Verdic
         .iter()
         .zip(outcomes)
         .filter_map(|(list, outcome)| match outcome {
-            Outcome::Asked(asked) if asked.status != crate::answer::Status::Suspended => {
-                Some((list, asked))
-            }
+            Outcome::Asked(asked) if asked.status != Status::Suspended => Some((list, asked)),
             _ => None,
         })
         .collect();

@@ -87,11 +87,13 @@ fn valid_label(label: &str) -> bool {
         && !label.ends_with('-')
 }
 
-/// True when the DNS can carry `name` as a query name: not empty, at most 253 characters,
-/// and every label 1 to 63 octets. A name that fails this cannot have any record.
+/// True when `name` can be sent as a query name: printable ASCII without the master-file
+/// escape character `\`, at most 253 characters, every label 1 to 63 octets. Any other name
+/// cannot be asked for (the host refuses names it cannot encode), so it has no record.
 pub fn resolvable(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_DNS_NAME
+        && name.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
         && name
             .split('.')
             .all(|label| (1..=MAX_LABEL).contains(&label.len()))
@@ -195,7 +197,12 @@ mod tests {
     fn resolvable_names_fit_the_dns() {
         assert!(resolvable("mail.example"));
         assert!(resolvable("1.2.3.4"));
+        assert!(resolvable("under_score.example"));
         assert!(!resolvable(""));
+        assert!(!resolvable("a b.example"));
+        assert!(!resolvable("a\\.example"));
+        assert!(!resolvable("mäil.example"));
+        assert!(!resolvable("tab\t.example"));
         assert!(!resolvable("a..example"));
         assert!(!resolvable(".example"));
         assert!(!resolvable(&format!("{}.example", "a".repeat(64))));

@@ -282,9 +282,11 @@ mod tests {
         let (outcome, asked) = run(&Options::default(), "localhost", vec![]);
         assert_eq!(outcome, Outcome::NoReply);
         assert_eq!(asked.len(), 2);
-        let (outcome, asked) = run(&Options::default(), "a..example", vec![]);
-        assert_eq!(outcome, Outcome::Rejected);
-        assert!(asked.is_empty());
+        for helo in ["a..example", "a b.example", "mäil.example", "."] {
+            let (outcome, asked) = run(&Options::default(), helo, vec![]);
+            assert_eq!(outcome, Outcome::Rejected, "{helo}");
+            assert!(asked.is_empty(), "{helo}");
+        }
     }
 
     #[test]

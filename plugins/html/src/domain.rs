@@ -32,7 +32,12 @@ pub fn registered_domain(host: &str) -> &str {
     let dots: Vec<usize> = host.match_indices('.').map(|(i, _)| i).collect();
     let keep = match dots.len() {
         0 | 1 => return host,
-        n if MULTI_LABEL_SUFFIXES.binary_search(&&host[dots[n - 2] + 1..]).is_ok() => 3,
+        n if MULTI_LABEL_SUFFIXES
+            .binary_search(&&host[dots[n - 2] + 1..])
+            .is_ok() =>
+        {
+            3
+        }
         _ => 2,
     };
     match dots.len().checked_sub(keep) {
@@ -100,17 +105,32 @@ mod tests {
     #[test]
     fn hosts_shown_in_link_text() {
         let host = |t: &str| host_in_text(t);
-        assert_eq!(host("Log in at https://www.PayPal.com/login now").as_deref(), Some("www.paypal.com"));
+        assert_eq!(
+            host("Log in at https://www.PayPal.com/login now").as_deref(),
+            Some("www.paypal.com")
+        );
         assert_eq!(host("www.ebay.com.").as_deref(), Some("www.ebay.com"));
         assert_eq!(host("(paypal.com)").as_deref(), Some("paypal.com"));
-        assert_eq!(host("visit bank.co.uk/secure").as_deref(), Some("bank.co.uk"));
+        assert_eq!(
+            host("visit bank.co.uk/secure").as_deref(),
+            Some("bank.co.uk")
+        );
         assert_eq!(host("http://192.0.2.1/").as_deref(), Some("192.0.2.1"));
     }
 
     #[test]
     fn ordinary_link_text_shows_no_host() {
-        for text in ["click here", "report.pdf", "setup.exe", "e.g. this", "version 1.2.3",
-                     "john@example.com", "", "www.", "http://localhost/"] {
+        for text in [
+            "click here",
+            "report.pdf",
+            "setup.exe",
+            "e.g. this",
+            "version 1.2.3",
+            "john@example.com",
+            "",
+            "www.",
+            "http://localhost/",
+        ] {
             assert_eq!(host_in_text(text), None, "{text}");
         }
     }

@@ -136,8 +136,15 @@ fn open_link(tag: &Tag<'_>, findings: &mut Findings) -> bool {
     let Some(href) = tag.attribute("href") else {
         return false;
     };
-    let mailto = href.trim_start().get(..7).is_some_and(|s| s.eq_ignore_ascii_case("mailto:"));
-    let feature = if mailto { Feature::MailtoHyperlink } else { Feature::Hyperlink };
+    let mailto = href
+        .trim_start()
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("mailto:"));
+    let feature = if mailto {
+        Feature::MailtoHyperlink
+    } else {
+        Feature::Hyperlink
+    };
     findings.note(feature, tag.raw);
     true
 }
@@ -185,8 +192,14 @@ mod tests {
 
     #[test]
     fn invalid_tag_including_comment_element() {
-        assert_eq!(found("<comment>Get Rich</comment>"), one(Feature::InvalidTag, "<comment>"));
-        assert_eq!(found("<p><Get paid to work></p>"), one(Feature::InvalidTag, "<Get paid to work>"));
+        assert_eq!(
+            found("<comment>Get Rich</comment>"),
+            one(Feature::InvalidTag, "<comment>")
+        );
+        assert_eq!(
+            found("<p><Get paid to work></p>"),
+            one(Feature::InvalidTag, "<Get paid to work>")
+        );
         let accepted = detect(&["<o:p>x</o:p>".to_string()], &["o:p".to_string()]);
         assert_eq!(accepted.get(Feature::InvalidTag), None);
     }
@@ -201,10 +214,22 @@ mod tests {
 
     #[test]
     fn image_script_and_links() {
-        assert_eq!(found("<img src=\"http://x.example/a.gif\">"), one(Feature::ImageTag, "<img src=\"http://x.example/a.gif\">"));
-        assert_eq!(found("<script language=js>x()</script>"), one(Feature::ScriptTag, "<script language=js>"));
-        assert_eq!(found("<a href=\"/local\">home</a>"), one(Feature::Hyperlink, "<a href=\"/local\">"));
-        assert_eq!(found("<a href=' MAILTO:x@example.com'>mail</a>"), one(Feature::MailtoHyperlink, "<a href=' MAILTO:x@example.com'>"));
+        assert_eq!(
+            found("<img src=\"http://x.example/a.gif\">"),
+            one(Feature::ImageTag, "<img src=\"http://x.example/a.gif\">")
+        );
+        assert_eq!(
+            found("<script language=js>x()</script>"),
+            one(Feature::ScriptTag, "<script language=js>")
+        );
+        assert_eq!(
+            found("<a href=\"/local\">home</a>"),
+            one(Feature::Hyperlink, "<a href=\"/local\">")
+        );
+        assert_eq!(
+            found("<a href=' MAILTO:x@example.com'>mail</a>"),
+            one(Feature::MailtoHyperlink, "<a href=' MAILTO:x@example.com'>")
+        );
         assert!(found("<a name=top>anchor</a>").is_empty());
     }
 
@@ -220,25 +245,43 @@ mod tests {
             "<a href=\"http://evil.example/\">click here</a>",
             "<a href=\"http://files.example.com/r.pdf\">report.pdf</a>",
         ] {
-            assert!(!found(honest).iter().any(|(k, _)| *k == Feature::DeceptiveUrl), "{honest}");
+            assert!(
+                !found(honest)
+                    .iter()
+                    .any(|(k, _)| *k == Feature::DeceptiveUrl),
+                "{honest}"
+            );
         }
         let unclosed = "<a href=\"http://evil.example/\">www.bank.example.com";
-        assert!(found(unclosed).iter().any(|(k, _)| *k == Feature::DeceptiveUrl));
+        assert!(
+            found(unclosed)
+                .iter()
+                .any(|(k, _)| *k == Feature::DeceptiveUrl)
+        );
         let two = "<a href=\"http://evil.example/\">see</a> www.bank.com <a href=\"http://bank.com\">x</a>";
         assert!(!found(two).iter().any(|(k, _)| *k == Feature::DeceptiveUrl));
     }
 
     #[test]
     fn embedded_comment_only_inside_words() {
-        assert_eq!(found("VIA<!-- x -->GRA"), one(Feature::EmbeddedComment, "<!-- x -->"));
-        assert_eq!(found("<!W>VIA<!Z>GRA"), one(Feature::EmbeddedComment, "<!Z>"));
+        assert_eq!(
+            found("VIA<!-- x -->GRA"),
+            one(Feature::EmbeddedComment, "<!-- x -->")
+        );
+        assert_eq!(
+            found("<!W>VIA<!Z>GRA"),
+            one(Feature::EmbeddedComment, "<!Z>")
+        );
         assert!(found("<!-- header --><p>text</p> <!-- x --> more").is_empty());
     }
 
     #[test]
     fn first_occurrence_is_kept_across_parts() {
         let parts = ["<img src=a>".to_string(), "<img src=b>".to_string()];
-        assert_eq!(detect(&parts, &[]).get(Feature::ImageTag), Some("<img src=a>"));
+        assert_eq!(
+            detect(&parts, &[]).get(Feature::ImageTag),
+            Some("<img src=a>")
+        );
     }
 
     #[test]

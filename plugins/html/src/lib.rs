@@ -52,7 +52,10 @@ enum Mode {
     /// `features = []`: feature filtering is off.
     NoFeatures,
     /// Spam when at least `count` of `selected` are found.
-    Active { selected: Vec<Feature>, count: usize },
+    Active {
+        selected: Vec<Feature>,
+        count: usize,
+    },
 }
 
 /// The configured HTML feature filter of one domain.
@@ -96,8 +99,15 @@ impl HtmlFilter {
                 Mode::Active { selected, count }
             }
         };
-        let extra_valid_tags = config.extra_valid_tags.iter().map(|t| t.to_ascii_lowercase());
-        Ok(HtmlFilter { mode, header: config.header, extra_valid_tags: extra_valid_tags.collect() })
+        let extra_valid_tags = config
+            .extra_valid_tags
+            .iter()
+            .map(|t| t.to_ascii_lowercase());
+        Ok(HtmlFilter {
+            mode,
+            header: config.header,
+            extra_valid_tags: extra_valid_tags.collect(),
+        })
     }
 
     /// Checks the HTML parts of one message for `domain`.
@@ -105,7 +115,10 @@ impl HtmlFilter {
         let mut lines = Vec::new();
         let verdict = match &self.mode {
             Mode::Disabled => {
-                lines.push((Level::Verbose, format!("HTML filtering is disabled for [{domain}]")));
+                lines.push((
+                    Level::Verbose,
+                    format!("HTML filtering is disabled for [{domain}]"),
+                ));
                 Verdict::NotApplicable
             }
             Mode::NoHostInformation => {

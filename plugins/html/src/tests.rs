@@ -1,13 +1,19 @@
 use super::*;
 
 fn filter(toml: &str) -> Result<HtmlFilter, String> {
-    let settings = Settings { domain: "example.com".into(), toml: toml.into(), files: vec![] };
+    let settings = Settings {
+        domain: "example.com".into(),
+        toml: toml.into(),
+        files: vec![],
+    };
     HtmlFilter::configure(&settings)
 }
 
 fn run(toml: &str, html: &[&str]) -> Outcome {
     let parts: Vec<String> = html.iter().map(|s| s.to_string()).collect();
-    filter(toml).unwrap().evaluate("example.com", "MSG1", &parts)
+    filter(toml)
+        .unwrap()
+        .evaluate("example.com", "MSG1", &parts)
 }
 
 fn lines(outcome: &Outcome) -> Vec<String> {
@@ -15,7 +21,11 @@ fn lines(outcome: &Outcome) -> Vec<String> {
         Level::Normal => "Normal",
         Level::Verbose => "Verbose",
     };
-    outcome.lines.iter().map(|(level, line)| format!("{}: {line}", name(level))).collect()
+    outcome
+        .lines
+        .iter()
+        .map(|(level, line)| format!("{}: {line}", name(level)))
+        .collect()
 }
 
 fn header(outcome: &Outcome) -> Option<(String, String)> {
@@ -33,7 +43,10 @@ fn two_selected_features_both_needed() {
     let toml = "features = [\"embedded-comment\", \"deceptive-url\"]\ncount = 2";
     let only_comment = run(toml, &["<p>VIA<!-- x -->GRA</p>"]);
     assert!(matches!(only_comment.verdict, Verdict::Pass));
-    assert_eq!(lines(&only_comment), ["Verbose: Matched Embedded Comment feature [<!-- x -->]"]);
+    assert_eq!(
+        lines(&only_comment),
+        ["Verbose: Matched Embedded Comment feature [<!-- x -->]"]
+    );
 
     let both = run(toml, &[BOTH]);
     assert_eq!(
@@ -46,7 +59,10 @@ fn two_selected_features_both_needed() {
     );
     assert_eq!(
         header(&both),
-        Some(("X-IMAIL-SPAM-HTML-FEATURES".into(), "(MSG1,deceptive-url,embedded-comment)".into()))
+        Some((
+            "X-IMAIL-SPAM-HTML-FEATURES".into(),
+            "(MSG1,deceptive-url,embedded-comment)".into()
+        ))
     );
 }
 
@@ -56,13 +72,19 @@ fn repeated_feature_counts_once() {
     let toml = "features = [\"image-tag\", \"script-tag\"]\ncount = 2";
     let out = run(toml, &["<img src=a><img src=b>", "<img src=c>"]);
     assert!(matches!(out.verdict, Verdict::Pass));
-    assert_eq!(lines(&out), ["Verbose: Matched Image Tag feature [<img src=a>]"]);
+    assert_eq!(
+        lines(&out),
+        ["Verbose: Matched Image Tag feature [<img src=a>]"]
+    );
 }
 
 #[test]
 fn no_selected_features_never_fires() {
     // Behaviour 42.
-    let out = run("features = []", &[BOTH, "<comment>x</comment><script>y</script>"]);
+    let out = run(
+        "features = []",
+        &[BOTH, "<comment>x</comment><script>y</script>"],
+    );
     assert!(matches!(out.verdict, Verdict::NotApplicable));
     assert!(out.lines.is_empty());
 }
@@ -70,7 +92,10 @@ fn no_selected_features_never_fires() {
 #[test]
 fn comment_element_is_an_invalid_tag() {
     // Behaviour 43 (the text half is in the SDK's scanner tests).
-    let out = run("features = [\"invalid-tag\", \"embedded-comment\"]", &["<comment>Get Rich</comment>"]);
+    let out = run(
+        "features = [\"invalid-tag\", \"embedded-comment\"]",
+        &["<comment>Get Rich</comment>"],
+    );
     assert_eq!(
         lines(&out),
         [
@@ -78,12 +103,18 @@ fn comment_element_is_an_invalid_tag() {
             "Normal: matched HTML features [Invalid Tag]",
         ]
     );
-    assert_eq!(antispam_sdk::html::extract_text("<comment>Get Rich</comment>"), "Get Rich");
+    assert_eq!(
+        antispam_sdk::html::extract_text("<comment>Get Rich</comment>"),
+        "Get Rich"
+    );
 }
 
 #[test]
 fn mailto_logs_as_hyperlink() {
-    let out = run("features = [\"mailto-hyperlink\"]", &["<a href=\"mailto:a@example.com\">mail</a>"]);
+    let out = run(
+        "features = [\"mailto-hyperlink\"]",
+        &["<a href=\"mailto:a@example.com\">mail</a>"],
+    );
     assert_eq!(
         lines(&out),
         [
@@ -122,9 +153,14 @@ fn every_feature_has_its_line() {
 #[test]
 fn evidence_is_one_line_of_at_most_255_characters() {
     let comment = format!("<!--\n{}\n-->", "x".repeat(1000));
-    let out = run("features = [\"embedded-comment\"]", &[&format!("VIA{comment}GRA")]);
+    let out = run(
+        "features = [\"embedded-comment\"]",
+        &[&format!("VIA{comment}GRA")],
+    );
     let line = &out.lines[0].1;
-    let evidence = line.strip_prefix("Matched Embedded Comment feature [").unwrap();
+    let evidence = line
+        .strip_prefix("Matched Embedded Comment feature [")
+        .unwrap();
     assert_eq!(evidence.strip_suffix(']').unwrap().chars().count(), 255);
     assert!(evidence.starts_with("<!-- xxx"));
     assert!(!line.contains('\n'));
@@ -132,12 +168,21 @@ fn evidence_is_one_line_of_at_most_255_characters() {
 
 #[test]
 fn disabled_and_missing_host_information() {
-    let out = run("enabled = false\nfeatures = [\"image-tag\"]", &["<img src=a>"]);
-    assert_eq!(lines(&out), ["Verbose: HTML filtering is disabled for [example.com]"]);
+    let out = run(
+        "enabled = false\nfeatures = [\"image-tag\"]",
+        &["<img src=a>"],
+    );
+    assert_eq!(
+        lines(&out),
+        ["Verbose: HTML filtering is disabled for [example.com]"]
+    );
     assert!(matches!(out.verdict, Verdict::NotApplicable));
 
     let out = run("", &["<img src=a>"]);
-    assert_eq!(lines(&out), ["Normal: No Content Filtering Host information for the HTML Filter"]);
+    assert_eq!(
+        lines(&out),
+        ["Normal: No Content Filtering Host information for the HTML Filter"]
+    );
     assert!(matches!(out.verdict, Verdict::NotApplicable));
 }
 
@@ -153,14 +198,25 @@ fn custom_header_and_extra_valid_tags() {
     let toml = "features = [\"invalid-tag\", \"image-tag\"]\nheader = \"X-HTML\"\n\
                 extra-valid-tags = [\"O:P\"]";
     let out = run(toml, &["<o:p></o:p><img src=a>"]);
-    assert_eq!(header(&out), Some(("X-HTML".into(), "(MSG1,image-tag)".into())));
+    assert_eq!(
+        header(&out),
+        Some(("X-HTML".into(), "(MSG1,image-tag)".into()))
+    );
 }
 
 #[test]
 fn bad_settings_are_rejected() {
-    assert!(filter("features = [\"bogus\"]").unwrap_err().contains("bogus"));
+    assert!(
+        filter("features = [\"bogus\"]")
+            .unwrap_err()
+            .contains("bogus")
+    );
     assert!(filter("count = 0\nfeatures = [\"image-tag\"]").is_err());
-    assert!(filter("count = 2\nfeatures = [\"image-tag\", \"image-tag\"]").unwrap_err().contains("exceeds"));
+    assert!(
+        filter("count = 2\nfeatures = [\"image-tag\", \"image-tag\"]")
+            .unwrap_err()
+            .contains("exceeds")
+    );
     assert!(filter("colour = 1").is_err());
     assert!(filter("features = \"image-tag\"").is_err());
 }

@@ -90,7 +90,7 @@ pub fn unverifiable(domain: &str, mail_from: &str, why: &str) -> Line {
 /// Ours (verbose): the DNS server gave no usable answer for the sender's mail servers.
 pub fn dns_failed(domain: &str, mail_from: &str, error: &str) -> Line {
     Line::Verbose(format!(
-        "VALIDATION: (MAIL FROM) {domain} no reply from DNS server for mail server {}: {error}",
+        "VALIDATION: (MAIL FROM) {domain} no usable answer from DNS server for mail server {}: {error}",
         shown(mail_from)
     ))
 }

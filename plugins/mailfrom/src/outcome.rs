@@ -8,7 +8,7 @@ use crate::mx::Target;
 
 /// Where a callout result leaves the validation.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Next {
+pub enum Step {
     /// Nothing was learnt from this address: try the next one.
     TryNext(String),
     /// The sender is verified.
@@ -40,44 +40,44 @@ pub fn judge(
     mail_from: &str,
     target: &Target,
     result: &CalloutResult,
-) -> (Line, Next) {
+) -> (Line, Step) {
     let server = target.server();
     match result {
         CalloutResult::ConnectFailed(why) => (
             lines::connect_failed(domain, &server),
-            Next::TryNext(format!("{server}: {why}")),
+            Step::TryNext(format!("{server}: {why}")),
         ),
         CalloutResult::Rcpt(reply) => match reply.code / 100 {
-            2 => (lines::succeeded(domain, mail_from), Next::Verified),
+            2 => (lines::succeeded(domain, mail_from), Step::Verified),
             5 if reply.code != 552 => (
                 lines::user_unknown(mail_from),
-                Next::Failed(format!("{server} refused the sender: {}", shown(reply))),
+                Step::Failed(format!("{server} refused the sender: {}", shown(reply))),
             ),
             4 | 5 => (
                 lines::temporary(domain, &server, reply),
-                Next::Inconclusive(format!("{server} answered RCPT TO with {}", shown(reply))),
+                Step::Inconclusive(format!("{server} answered RCPT TO with {}", shown(reply))),
             ),
             _ => (
                 lines::communicate_failed(domain, &server),
-                Next::Inconclusive(format!("{server} answered RCPT TO with {}", shown(reply))),
+                Step::Inconclusive(format!("{server} answered RCPT TO with {}", shown(reply))),
             ),
         },
         CalloutResult::GreetingRejected(reply) | CalloutResult::HeloRejected(reply) => {
             let why = format!("{server} refused us: {}", shown(reply));
-            let next = if reply.code / 100 == 5 {
-                Next::Failed(why)
+            let step = if reply.code / 100 == 5 {
+                Step::Failed(why)
             } else {
-                Next::Inconclusive(why)
+                Step::Inconclusive(why)
             };
-            (lines::server_error(domain, reply), next)
+            (lines::server_error(domain, reply), step)
         }
         CalloutResult::MailRejected(reply) => (
             lines::server_error(domain, reply),
-            Next::Inconclusive(format!("{server} refused MAIL FROM:<>: {}", shown(reply))),
+            Step::Inconclusive(format!("{server} refused MAIL FROM:<>: {}", shown(reply))),
         ),
         CalloutResult::DialogueFailed(why) => (
             lines::communicate_failed(domain, &server),
-            Next::Inconclusive(format!("{server}: {}", lines::shown(why))),
+            Step::Inconclusive(format!("{server}: {}", lines::shown(why))),
         ),
     }
 }
@@ -92,7 +92,7 @@ mod tests {
     use super::*;
     use crate::lines::Line::{Normal, Verbose};
 
-    fn run(result: CalloutResult) -> (Line, Next) {
+    fn run(result: CalloutResult) -> (Line, Step) {
         let target = Target {
             host: "mx.example.com".into(),
             ip: "192.0.2.1".parse().unwrap(),
@@ -115,7 +115,7 @@ mod tests {
     fn accepted_recipient_verifies() {
         for code in [250, 251] {
             let (line, next) = run(rcpt(code));
-            assert_eq!(next, Next::Verified);
+            assert_eq!(next, Step::Verified);
             assert_eq!(
                 line,
                 Verbose(
@@ -129,7 +129,7 @@ mod tests {
     fn permanent_rcpt_refusal_fails_the_sender() {
         for code in [550, 551, 553, 554] {
             let (line, next) = run(rcpt(code));
-            assert!(matches!(next, Next::Failed(_)), "{code}");
+            assert!(matches!(next, Step::Failed(_)), "{code}");
             assert_eq!(
                 line,
                 Normal(
@@ -146,7 +146,7 @@ mod tests {
             let (line, next) = run(rcpt(code));
             assert_eq!(
                 next,
-                Next::Inconclusive(format!(
+                Step::Inconclusive(format!(
                     "mx.example.com[192.0.2.1] answered RCPT TO with {code} text"
                 ))
             );
@@ -157,7 +157,7 @@ mod tests {
                 ))
             );
         }
-        assert!(matches!(run(rcpt(354)), (Normal(_), Next::Inconclusive(_))));
+        assert!(matches!(run(rcpt(354)), (Normal(_), Step::Inconclusive(_))));
     }
 
     #[test]
@@ -165,21 +165,21 @@ mod tests {
         let c11 =
             Normal("VALIDATION: (MAIL FROM) example.net FAILED SMTP server error: 554 text".into());
         assert!(
-            matches!(run(CalloutResult::GreetingRejected(reply(554))), (ref l, Next::Failed(_)) if *l == c11)
+            matches!(run(CalloutResult::GreetingRejected(reply(554))), (ref l, Step::Failed(_)) if *l == c11)
         );
         assert!(
-            matches!(run(CalloutResult::HeloRejected(reply(554))), (ref l, Next::Failed(_)) if *l == c11)
+            matches!(run(CalloutResult::HeloRejected(reply(554))), (ref l, Step::Failed(_)) if *l == c11)
         );
         assert!(
-            matches!(run(CalloutResult::MailRejected(reply(554))), (ref l, Next::Inconclusive(_)) if *l == c11)
+            matches!(run(CalloutResult::MailRejected(reply(554))), (ref l, Step::Inconclusive(_)) if *l == c11)
         );
         assert!(matches!(
             run(CalloutResult::GreetingRejected(reply(421))),
-            (_, Next::Inconclusive(_))
+            (_, Step::Inconclusive(_))
         ));
         assert!(matches!(
             run(CalloutResult::HeloRejected(reply(451))),
-            (_, Next::Inconclusive(_))
+            (_, Step::Inconclusive(_))
         ));
     }
 
@@ -189,7 +189,7 @@ mod tests {
         assert_eq!(line, Normal("VALIDATION: (MAIL FROM) example.net FAILED to connect to mx.example.com[192.0.2.1]".into()));
         assert_eq!(
             next,
-            Next::TryNext("mx.example.com[192.0.2.1]: refused".into())
+            Step::TryNext("mx.example.com[192.0.2.1]: refused".into())
         );
         let (line, next) = run(CalloutResult::DialogueFailed("garbage reply\n".into()));
         assert_eq!(
@@ -198,7 +198,7 @@ mod tests {
         );
         assert_eq!(
             next,
-            Next::Inconclusive("mx.example.com[192.0.2.1]: garbage reply?".into())
+            Step::Inconclusive("mx.example.com[192.0.2.1]: garbage reply?".into())
         );
     }
 }

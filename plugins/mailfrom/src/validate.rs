@@ -7,7 +7,7 @@ use antispam_sdk::dns::{DnsError, Lookup, Query, RecordType};
 
 use crate::lines::{self, Line};
 use crate::mx::{self, Exchanges, Targets};
-use crate::outcome::{Next, judge};
+use crate::outcome::{Step, judge};
 use crate::sender::{self, SenderError};
 
 /// What validation needs from the host: the component passes the WIT imports.
@@ -115,10 +115,10 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
         let (line, next) = judge(domain, mail_from, target, &host.probe(&callout));
         host.log(line);
         match next {
-            Next::TryNext(why) => last_failure = why,
-            Next::Verified => return Outcome::Verified,
-            Next::Failed(why) => return Outcome::Failed(why),
-            Next::Inconclusive(why) => return Outcome::Inconclusive(why),
+            Step::TryNext(why) => last_failure = why,
+            Step::Verified => return Outcome::Verified,
+            Step::Failed(why) => return Outcome::Failed(why),
+            Step::Inconclusive(why) => return Outcome::Inconclusive(why),
         }
     }
     Outcome::Inconclusive(format!(

@@ -73,7 +73,10 @@ pub struct Comment<'a> {
 impl Tag<'_> {
     /// The value of attribute `name` (lower-case), if the tag has it.
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|a| a.name == name).map(|a| a.value.as_str())
+        self.attributes
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.value.as_str())
     }
 
     /// True for a start tag named `name`.
@@ -84,7 +87,12 @@ impl Tag<'_> {
 
 /// Scans `html` into its text, tags and comments.
 pub fn scan(html: &str) -> Document<'_> {
-    let mut scanner = Scanner { src: html, b: html.as_bytes(), pos: 0, doc: Document::default() };
+    let mut scanner = Scanner {
+        src: html,
+        b: html.as_bytes(),
+        pos: 0,
+        doc: Document::default(),
+    };
     scanner.run();
     scanner.finish()
 }
@@ -105,7 +113,9 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     fn run(&mut self) {
         while self.pos < self.b.len() {
-            let next = self.b[self.pos..].iter().position(|&c| c == b'<' || c == b'&');
+            let next = self.b[self.pos..]
+                .iter()
+                .position(|&c| c == b'<' || c == b'&');
             let at = next.map_or(self.b.len(), |n| self.pos + n);
             let src = self.src;
             self.push_str(&src[self.pos..at]);
@@ -132,9 +142,9 @@ impl<'a> Scanner<'a> {
             comment.text_pos = comment.text_pos.min(len);
             let before = doc.text[..comment.text_pos].chars().next_back();
             let after = doc.text[comment.text_pos..].chars().next();
-            comment.in_word = before.zip(after).is_some_and(|(x, y)| {
-                x.is_alphanumeric() && y.is_alphanumeric()
-            });
+            comment.in_word = before
+                .zip(after)
+                .is_some_and(|(x, y)| x.is_alphanumeric() && y.is_alphanumeric());
         }
         self.doc
     }
@@ -167,7 +177,9 @@ impl<'a> Scanner<'a> {
         } else if self.b[body..].starts_with(b"->") {
             body + 2
         } else {
-            self.src[body..].find("-->").map_or(self.b.len(), |n| body + n + 3)
+            self.src[body..]
+                .find("-->")
+                .map_or(self.b.len(), |n| body + n + 3)
         };
         self.record_comment(at, end);
     }
@@ -181,7 +193,11 @@ impl<'a> Scanner<'a> {
     fn record_comment(&mut self, at: usize, end: usize) {
         let src = self.src;
         let raw = &src[at..end];
-        self.doc.comments.push(Comment { raw, text_pos: self.doc.text.len(), in_word: false });
+        self.doc.comments.push(Comment {
+            raw,
+            text_pos: self.doc.text.len(),
+            in_word: false,
+        });
         self.pos = end;
     }
 
@@ -227,7 +243,13 @@ impl<'a> Scanner<'a> {
             (false, "style") => Some(b"</style"),
             _ => None,
         };
-        self.doc.tags.push(Tag { name, end, attributes, raw, text_pos });
+        self.doc.tags.push(Tag {
+            name,
+            end,
+            attributes,
+            raw,
+            text_pos,
+        });
         if let Some(end_tag) = raw_text_end {
             self.skip_raw_text(end_tag);
         }
@@ -248,7 +270,13 @@ impl<'a> Scanner<'a> {
             q += 1;
         }
         if b.get(q) != Some(&b'=') {
-            return Some((Attribute { name, value: String::new() }, p));
+            return Some((
+                Attribute {
+                    name,
+                    value: String::new(),
+                },
+                p,
+            ));
         }
         q += 1;
         while q < b.len() && is_space(b[q]) {
@@ -267,7 +295,13 @@ impl<'a> Scanner<'a> {
                 (&self.src[start..q], q)
             }
         };
-        Some((Attribute { name, value: entities::decode_attribute(value) }, next))
+        Some((
+            Attribute {
+                name,
+                value: entities::decode_attribute(value),
+            },
+            next,
+        ))
     }
 
     /// What a tag contributes to the text: a word break for block elements, the words of a
@@ -319,7 +353,10 @@ impl<'a> Scanner<'a> {
 
     fn find_byte(&self, byte: u8, from: usize) -> Option<usize> {
         let from = from.min(self.b.len());
-        self.b[from..].iter().position(|&c| c == byte).map(|n| from + n)
+        self.b[from..]
+            .iter()
+            .position(|&c| c == byte)
+            .map(|n| from + n)
     }
 
     fn push_str(&mut self, s: &str) {
@@ -351,11 +388,16 @@ fn is_space(c: u8) -> bool {
 /// Characters that render as nothing and only serve to split words: NUL, zero-width
 /// characters and the soft hyphen.
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\0' | '\u{ad}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}')
+    matches!(
+        c,
+        '\0' | '\u{ad}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}'
+    )
 }
 
 fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
-    haystack.get(..prefix.len()).is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+    haystack
+        .get(..prefix.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
 }
 
 #[cfg(test)]

@@ -18,8 +18,12 @@ pub fn tokens(msg: &MessageText) -> Vec<String> {
 }
 
 fn words(text: &str, out: &mut Vec<String>) {
-    let is_word_char = |c: char| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '-' | '\'' | '$');
-    for chunk in text.split(|c: char| !is_word_char(c)).filter(|w| w.chars().any(char::is_alphabetic)) {
+    let is_word_char =
+        |c: char| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '-' | '\'' | '$');
+    for chunk in text
+        .split(|c: char| !is_word_char(c))
+        .filter(|w| w.chars().any(char::is_alphabetic))
+    {
         let mut word = String::with_capacity(chunk.len());
         for c in chunk.chars() {
             if c.is_alphabetic() {
@@ -37,18 +41,27 @@ mod tests {
     use super::*;
 
     fn imail(text: &str) -> Vec<String> {
-        tokens(&MessageText { text, ..MessageText::default() })
+        tokens(&MessageText {
+            text,
+            ..MessageText::default()
+        })
     }
 
     #[test]
     fn imail_digits_and_symbols_become_hyphens() {
         assert_eq!(imail("2Sexy"), ["-sexy"]);
-        assert_eq!(imail("22Sexy don't $5off e-mail"), ["--sexy", "don-t", "--off", "e-mail"]);
+        assert_eq!(
+            imail("22Sexy don't $5off e-mail"),
+            ["--sexy", "don-t", "--off", "e-mail"]
+        );
     }
 
     #[test]
     fn imail_lower_cases_and_splits_on_punctuation() {
-        assert_eq!(imail("FREE free, Free! 1234 (now)"), ["free", "free", "free", "now"]);
+        assert_eq!(
+            imail("FREE free, Free! 1234 (now)"),
+            ["free", "free", "free", "now"]
+        );
     }
 
     #[test]

@@ -23,10 +23,13 @@ impl<'a> From<&'a antispam_sdk::Message> for MessageText<'a> {
     fn from(m: &'a antispam_sdk::Message) -> Self {
         MessageText {
             subject: &m.subject,
-            headers: m.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect(),
+            headers: m
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_str()))
+                .collect(),
             text: &m.text,
             html: m.html.iter().map(String::as_str).collect(),
         }
     }
 }
-

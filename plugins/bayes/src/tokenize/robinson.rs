@@ -1,9 +1,10 @@
 //! The Robinson-mode tokenizer (after SpamBayes): selected headers with prefixes, header-name
-//! counts, address and Received pieces, URL pieces, and case-folded body words.
+//! counts, address and Received pieces, HTML elements and URL pieces, and case-folded body
+//! words and word pairs.
 
 use std::collections::HashMap;
 
-use antispam_sdk::html::extract_text;
+use antispam_sdk::html::scan;
 
 use super::MessageText;
 
@@ -13,6 +14,7 @@ const MIN_WORD: usize = 3;
 const MAX_WORD: usize = 12;
 
 /// Robinson-mode tokens of a message (repeats possible; scoring and training use each once).
+/// No token contains a control character (so each fits on one line of the table).
 pub fn tokens(msg: &MessageText) -> Vec<String> {
     let mut out = Vec::new();
     headers(msg, &mut out);
@@ -21,38 +23,83 @@ pub fn tokens(msg: &MessageText) -> Vec<String> {
     }
     body(msg.text, &mut out);
     for html in &msg.html {
-        urls(html, &mut out);
-        body(&extract_text(html), &mut out);
+        markup(html, &mut out);
     }
+    out.retain(|t| !t.contains(char::is_control));
     out
 }
 
-/// Header tokens: `header:<Name>:<count>` for every field name, then per-field pieces.
+/// Header fields counted as `header:<Name>:<count>` (SpamBayes' "safe headers": fields
+/// written by senders, not by the receiving mailbox software).
+const COUNTED: &[&str] = &[
+    "abuse-reports-to",
+    "date",
+    "errors-to",
+    "from",
+    "importance",
+    "in-reply-to",
+    "message-id",
+    "mime-version",
+    "organization",
+    "received",
+    "reply-to",
+    "return-path",
+    "subject",
+    "to",
+    "user-agent",
+    "x-abuse-info",
+    "x-complaints-to",
+    "x-face",
+];
+
+/// Header tokens: `header:<Name>:<count>` for the counted fields, then per-field pieces.
 fn headers(msg: &MessageText, out: &mut Vec<String>) {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for (name, value) in &msg.headers {
-        *counts.entry(name).or_default() += 1;
         let lname = name.to_ascii_lowercase();
+        if COUNTED.contains(&lname.as_str()) {
+            *counts.entry(name).or_default() += 1;
+        }
         match lname.as_str() {
-            "from" | "to" | "cc" | "reply-to" | "sender" | "return-path" | "errors-to" => {
-                addresses(&lname, value, out)
-            }
+            "from" | "reply-to" => addresses(&lname, value, out),
+            "to" | "cc" => recipients(&lname, value, out),
             "received" => received(value, out),
             "message-id" => message_id(value, out),
             "content-type" | "x-mailer" | "user-agent" | "list-id" | "precedence"
-            | "organization" | "mime-version" | "x-mailing-list" | "list-unsubscribe" => {
-                for word in value.split(|c: char| c.is_whitespace() || matches!(c, ';' | '"' | ',')) {
+            | "organization" | "mime-version" | "x-mailing-list" => {
+                for word in value.split(|c: char| c.is_whitespace() || matches!(c, ';' | '"' | ','))
+                {
                     header_word(&lname, word, out);
                 }
             }
             _ => {}
         }
     }
-    out.extend(counts.into_iter().map(|(name, n)| format!("header:{name}:{n}")));
+    out.extend(
+        counts
+            .into_iter()
+            .map(|(name, n)| format!("header:{name}:{n}")),
+    );
+}
+
+/// `to:2**<k>` for the number of addresses (rounded down to a power of two), and each
+/// recipient domain.
+fn recipients(field: &str, value: &str, out: &mut Vec<String>) {
+    let domains: Vec<String> = value
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"'))
+        .filter_map(|p| p.rsplit_once('@'))
+        .map(|(_, d)| d.to_lowercase())
+        .collect();
+    out.push(format!("{field}:2**{}", domains.len().max(1).ilog2()));
+    for domain in domains.into_iter().take(3) {
+        out.push(format!("{field}:domain:{domain}"));
+    }
 }
 
 fn header_word(prefix: &str, word: &str, out: &mut Vec<String>) {
-    let word = word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let word = word
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase();
     if !word.is_empty() && word.len() <= 40 {
         out.push(format!("{prefix}:{word}"));
     }
@@ -81,14 +128,22 @@ fn addresses(field: &str, value: &str, out: &mut Vec<String>) {
 
 /// Host names (every domain suffix) and address prefixes found in a Received field.
 fn received(value: &str, out: &mut Vec<String>) {
-    for piece in value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';')) {
-        let piece = piece.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    for piece in
+        value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';'))
+    {
+        let piece = piece
+            .trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
         if piece.parse::<std::net::Ipv4Addr>().is_ok() {
             let octets: Vec<&str> = piece.split('.').collect();
             for n in 2..=4 {
                 out.push(format!("received:{}", octets[..n].join(".")));
             }
-        } else if piece.contains('.') && piece.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-')) {
+        } else if piece.contains('.')
+            && piece
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
+        {
             let labels: Vec<&str> = piece.split('.').collect();
             for start in 0..labels.len().saturating_sub(1) {
                 out.push(format!("received:{}", labels[start..].join(".")));
@@ -107,13 +162,17 @@ fn message_id(value: &str, out: &mut Vec<String>) {
     }
 }
 
-/// Body text: whitespace-separated chunks, URLs and addresses broken into pieces.
+/// Body text: whitespace-separated chunks, URLs and addresses broken into pieces, and each
+/// pair of neighbouring words as `<w1> <w2>`.
 fn body(text: &str, out: &mut Vec<String>) {
+    let mut previous: Option<String> = None;
     for chunk in text.split_whitespace() {
         if chunk.contains("://") || chunk.starts_with("www.") {
             url(chunk, out);
         } else if chunk.contains('@') && chunk.contains('.') {
-            let chunk = chunk.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+            let chunk = chunk
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase();
             if let Some((name, domain)) = chunk.rsplit_once('@') {
                 out.push(format!("email name:{name}"));
                 for piece in domain.split('.') {
@@ -121,8 +180,17 @@ fn body(text: &str, out: &mut Vec<String>) {
                 }
             }
         } else {
+            let before = out.len();
             body_word(chunk, "", out);
+            if out.len() > before {
+                let word = out[before].clone();
+                if let Some(prev) = previous.replace(word.clone()) {
+                    out.push(format!("{prev} {word}"));
+                }
+                continue;
+            }
         }
+        previous = None;
     }
 }
 
@@ -144,18 +212,30 @@ fn body_word(chunk: &str, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-/// URLs written as `href=` / `src=` values or as text in HTML markup.
-fn urls(html: &str, out: &mut Vec<String>) {
-    let lower = html.to_ascii_lowercase();
-    for (start, _) in lower.match_indices("http") {
-        let rest = &lower[start..];
-        if rest.starts_with("http://") || rest.starts_with("https://") {
-            let end = rest
-                .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
-                .unwrap_or(rest.len());
-            url(&rest[..end], out);
+/// An HTML part: its visible text as body words, `html:<tag>` for each element used,
+/// `html:<tag>:<attribute>=<value>` for short presentational values, and the URLs of links
+/// and images.
+fn markup(html: &str, out: &mut Vec<String>) {
+    let doc = scan(html);
+    for tag in doc.tags.iter().filter(|t| !t.end) {
+        out.push(format!("html:{}", tag.name));
+        for a in &tag.attributes {
+            match a.name.as_str() {
+                "href" | "src" | "action" | "background" => url(&a.value, out),
+                "color" | "size" | "face" | "bgcolor" | "align" | "width" | "height" | "border" => {
+                    let v = a.value.trim().to_lowercase();
+                    if v.len() <= 20 {
+                        out.push(format!("html:{}:{}={v}", tag.name, a.name));
+                    }
+                }
+                _ => {}
+            }
         }
     }
+    if !doc.comments.is_empty() {
+        out.push("html:comment".into());
+    }
+    body(&doc.text, out);
 }
 
 /// `proto:http`, `url:<host label>` for each label, and `url:<path piece>`.
@@ -172,7 +252,10 @@ fn url(raw: &str, out: &mut Vec<String>) {
     for label in host.split('.').filter(|l| !l.is_empty()) {
         out.push(format!("url:{label}"));
     }
-    for piece in path.split(|c: char| !c.is_alphanumeric()).filter(|p| (2..=20).contains(&p.len())) {
+    for piece in path
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|p| (2..=20).contains(&p.len()))
+    {
         out.push(format!("url:{piece}"));
     }
 }
@@ -191,9 +274,14 @@ mod tests {
             subject: "Cheap MEDS!",
             headers: vec![
                 ("From", "\"Bob Smith\" <Bob@Example.COM>"),
-                ("Received", "from mail.spam.example (unknown [192.0.2.7]) by mx.local"),
+                (
+                    "Received",
+                    "from mail.spam.example (unknown [192.0.2.7]) by mx.local",
+                ),
                 ("Received", "from x"),
                 ("Message-Id", "<abc@host.example>"),
+                ("To", "a@x.example, b@y.example, c@z.example"),
+                ("X-Keywords", "not counted"),
             ],
             ..MessageText::default()
         };
@@ -209,9 +297,21 @@ mod tests {
             "message-id:@host.example",
             "header:Received:2",
             "header:From:1",
+            "to:2**1",
+            "to:domain:y.example",
         ] {
             assert!(has(&t, want), "{want} missing from {t:?}");
         }
+        assert!(!t.iter().any(|x| x.starts_with("header:X-Keywords")));
+        let msg = MessageText {
+            html: vec!["<font color=\"#\nff\">x</font>"],
+            ..MessageText::default()
+        };
+        assert!(
+            tokens(&msg).iter().all(|t| !t.contains('\n')),
+            "{:?}",
+            tokens(&msg)
+        );
     }
 
     #[test]
@@ -226,6 +326,7 @@ mod tests {
         for want in [
             "visit",
             "now",
+            "now mail",
             "proto:http",
             "url:numeric-host",
             "url:cgi",
@@ -235,9 +336,11 @@ mod tests {
             "proto:https",
             "url:click",
             "here",
+            "html:a",
         ] {
             assert!(has(&t, want), "{want} missing from {t:?}");
         }
         assert!(!has(&t, "ok"), "short words are dropped");
+        assert!(!has(&t, "visit now"), "no pair across a URL");
     }
 }

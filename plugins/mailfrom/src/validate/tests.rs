@@ -9,10 +9,13 @@ use antispam_sdk::dns::{MxRecord, RecordData};
 use super::*;
 use crate::lines::Line::{Normal, Verbose};
 
+/// A scripted DNS answer.
+type Answer = Result<Vec<RecordData>, DnsError>;
+
 /// Scripted host: names not listed are NXDOMAIN, addresses not listed refuse connections.
 #[derive(Default)]
 struct Fake {
-    dns: Vec<(&'static str, RecordType, Result<Vec<RecordData>, DnsError>)>,
+    dns: Vec<(&'static str, RecordType, Answer)>,
     servers: Vec<(&'static str, CalloutResult)>,
     asked: Vec<String>,
     callouts: Vec<Callout>,
@@ -266,7 +269,9 @@ fn dns_trouble_is_inconclusive() {
             Outcome::Inconclusive(_)
         ));
         assert!(fake.normal_lines().is_empty());
-        assert!(matches!(&fake.lines[1], Verbose(l) if l.contains("no reply from DNS server")));
+        assert!(
+            matches!(&fake.lines[1], Verbose(l) if l.contains("no usable answer from DNS server"))
+        );
         assert!(fake.callouts.is_empty());
     }
 }

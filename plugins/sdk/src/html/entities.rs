@@ -72,7 +72,10 @@ fn numeric(b: &[u8], start: usize) -> Option<(char, usize)> {
     let mut end = first;
     let mut value: u32 = 0;
     while let Some(digit) = b.get(end).and_then(|&c| (c as char).to_digit(radix)) {
-        value = value.saturating_mul(radix).saturating_add(digit).min(0x11_0000);
+        value = value
+            .saturating_mul(radix)
+            .saturating_add(digit)
+            .min(0x11_0000);
         end += 1;
     }
     if end == first {
@@ -81,14 +84,20 @@ fn numeric(b: &[u8], start: usize) -> Option<(char, usize)> {
     if b.get(end) == Some(&b';') {
         end += 1;
     }
-    let c = char::from_u32(value).filter(|&c| c != '\0').unwrap_or('\u{fffd}');
+    let c = char::from_u32(value)
+        .filter(|&c| c != '\0')
+        .unwrap_or('\u{fffd}');
     Some((c, end))
 }
 
 /// `&name;`, or the longest legacy name that starts the letters after `&` (`&lt3` is `<3`).
 fn named(b: &[u8], start: usize, in_attribute: bool) -> Option<(char, usize)> {
     let run = &b[start.min(b.len())..];
-    let len = run.iter().take(MAX_NAME + 1).take_while(|c| c.is_ascii_alphanumeric()).count();
+    let len = run
+        .iter()
+        .take(MAX_NAME + 1)
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
     if len <= MAX_NAME && run.get(len) == Some(&b';') {
         let name = std::str::from_utf8(&run[..len]).ok()?;
         if let Ok(i) = NAMED.binary_search_by(|(n, _, _)| (*n).cmp(name)) {
@@ -141,7 +150,10 @@ mod tests {
 
     #[test]
     fn named_and_numeric_references() {
-        assert_eq!(decode_attribute("a &amp; b &lt;&gt; &quot;x&quot;"), "a & b <> \"x\"");
+        assert_eq!(
+            decode_attribute("a &amp; b &lt;&gt; &quot;x&quot;"),
+            "a & b <> \"x\""
+        );
         assert_eq!(decode_attribute("&#86;&#x49;&#X41;"), "VIA");
         assert_eq!(decode_attribute("&#65&#x42"), "AB");
         assert_eq!(decode_attribute("a&nbsp;b"), "a\u{a0}b");
@@ -154,12 +166,18 @@ mod tests {
         assert_eq!(decode(b"&lt3", 0, false), Some(('<', 3)));
         assert_eq!(decode(b"&ampxxxxxxxxxxx", 0, false), Some(('&', 4)));
         assert_eq!(decode_attribute("&euro"), "&euro");
-        assert_eq!(decode_attribute("&bogus; &; & &#; &#x;"), "&bogus; &; & &#; &#x;");
+        assert_eq!(
+            decode_attribute("&bogus; &; & &#; &#x;"),
+            "&bogus; &; & &#; &#x;"
+        );
     }
 
     #[test]
     fn invalid_code_points_become_replacement() {
-        assert_eq!(decode_attribute("&#0;&#xD800;&#99999999999999999999;"), "\u{fffd}\u{fffd}\u{fffd}");
+        assert_eq!(
+            decode_attribute("&#0;&#xD800;&#99999999999999999999;"),
+            "\u{fffd}\u{fffd}\u{fffd}"
+        );
     }
 
     #[test]

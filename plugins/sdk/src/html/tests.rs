@@ -25,8 +25,16 @@ fn comments_do_not_split_words() {
 fn comments_record_whether_they_sit_in_a_word() {
     let doc = scan("VIA<!-- x -->GRA and <!-- y --> here<!z>");
     let in_word: Vec<(&str, bool)> = doc.comments.iter().map(|c| (c.raw, c.in_word)).collect();
-    assert_eq!(in_word, [("<!-- x -->", true), ("<!-- y -->", false), ("<!z>", false)]);
-    assert!(!scan("<!doctype html><p>x").comments.iter().any(|c| c.in_word));
+    assert_eq!(
+        in_word,
+        [("<!-- x -->", true), ("<!-- y -->", false), ("<!z>", false)]
+    );
+    assert!(
+        !scan("<!doctype html><p>x")
+            .comments
+            .iter()
+            .any(|c| c.in_word)
+    );
     assert!(scan("<!doctype html>").comments.is_empty());
 }
 
@@ -37,13 +45,24 @@ fn script_and_style_contents_are_dropped() {
     assert_eq!(text(html), "a b c");
     let doc = scan(html);
     let names: Vec<(&str, bool)> = doc.tags.iter().map(|t| (t.name.as_str(), t.end)).collect();
-    assert_eq!(names, [("script", false), ("script", true), ("style", false), ("style", true)]);
+    assert_eq!(
+        names,
+        [
+            ("script", false),
+            ("script", true),
+            ("style", false),
+            ("style", true)
+        ]
+    );
     assert_eq!(text("<script>never closed </scriptx> spam"), "");
 }
 
 #[test]
 fn entities_are_decoded() {
-    assert_eq!(text("Fish &amp; Chips &lt;tag&gt; &quot;q&quot;"), "Fish & Chips <tag> \"q\"");
+    assert_eq!(
+        text("Fish &amp; Chips &lt;tag&gt; &quot;q&quot;"),
+        "Fish & Chips <tag> \"q\""
+    );
     assert_eq!(text("&#86;&#x49;&#65;GRA"), "VIAGRA");
     assert_eq!(text("a&nbsp;&nbsp;b"), "a b");
     assert_eq!(text("fr&shy;ee m&#8203;oney"), "free money");
@@ -53,7 +72,10 @@ fn entities_are_decoded() {
 #[test]
 fn invalid_tags_keep_their_text() {
     assert_eq!(text("<comment>Get Rich</comment> quick"), "Get Rich quick");
-    assert_eq!(text("x<Get paid to work from home!>y"), "x Get paid to work from home! y");
+    assert_eq!(
+        text("x<Get paid to work from home!>y"),
+        "x Get paid to work from home! y"
+    );
     assert_eq!(text("VIA<xyz>GRA"), "VIAGRA");
 }
 
@@ -65,7 +87,10 @@ fn tags_have_names_attributes_and_positions() {
     assert_eq!(a.attribute("href"), Some("http://a.example/?x=1&y=2"));
     assert_eq!(a.attribute("target"), Some("_blank"));
     assert_eq!(a.attribute("nowrap"), Some(""));
-    assert_eq!(a.raw, r#"<A HREF="http://a.example/?x=1&amp;y=2" target=_blank nowrap>"#);
+    assert_eq!(
+        a.raw,
+        r#"<A HREF="http://a.example/?x=1&amp;y=2" target=_blank nowrap>"#
+    );
     let close = &doc.tags[1];
     assert!(close.end);
     assert_eq!(&doc.text[a.text_pos..close.text_pos], "here");
@@ -99,7 +124,9 @@ fn unterminated_constructs_run_to_the_end() {
     assert_eq!(text("before</"), "before");
     assert_eq!(text("trailing &"), "trailing &");
     assert_eq!(text("<"), "<");
-    for cut in ["<a", "<a ", "<a x", "<a x=", "<a x='", "<!", "<!-", "<!--", "<!---", "&#", "&#x"] {
+    for cut in [
+        "<a", "<a ", "<a x", "<a x=", "<a x='", "<!", "<!-", "<!--", "<!---", "&#", "&#x",
+    ] {
         let doc = scan(cut);
         assert!(doc.text.len() <= cut.len(), "{cut}");
     }
@@ -137,7 +164,10 @@ fn nuls_and_replacement_characters() {
     assert_eq!(text("bad \u{fffd} bytes"), "bad \u{fffd} bytes");
     let doc = scan("<a\0 hr\0ef='\0'>x</a\0>");
     assert_eq!(doc.tags[0].name, "a\0");
-    assert_eq!(doc.text, "a href='' x", "not an HTML tag: its words are kept");
+    assert_eq!(
+        doc.text, "a href='' x",
+        "not an HTML tag: its words are kept"
+    );
 }
 
 #[test]
@@ -146,6 +176,12 @@ fn multibyte_text_around_markup() {
     assert_eq!(doc.text, "Ünïcödéwörd 日本語 é");
     assert!(doc.comments[0].in_word);
     let doc = scan("<é attr=ü>x</é>");
-    assert!(doc.tags.is_empty(), "a tag name starts with an ASCII letter");
-    assert_eq!(doc.text, "<é attr=ü>x", "`</` before a non-letter opens a bogus comment");
+    assert!(
+        doc.tags.is_empty(),
+        "a tag name starts with an ASCII letter"
+    );
+    assert_eq!(
+        doc.text, "<é attr=ü>x",
+        "`</` before a non-letter opens a bogus comment"
+    );
 }

@@ -35,7 +35,11 @@ fn strip_scheme(url: &str) -> Option<&str> {
             return Some(&url[scheme.len()..]);
         }
     }
-    url.get(..4).filter(|head| head.eq_ignore_ascii_case("www.")).map(|_| url)
+    let bare_www = url
+        .get(..4)
+        .is_some_and(|head| head.eq_ignore_ascii_case("www."))
+        && url[4..].starts_with(|c: char| c.is_alphanumeric());
+    bare_www.then_some(url)
 }
 
 /// Decodes `%XX` escapes; `None` when an escape is malformed or decodes to non-UTF-8.
@@ -48,7 +52,9 @@ fn percent_decode(s: &str) -> Option<String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))?;
+            let hex = s
+                .get(i + 1..i + 3)
+                .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))?;
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -69,19 +75,43 @@ mod tests {
 
     #[test]
     fn schemes_and_bare_www() {
-        assert_eq!(host("http://www.mail.ipswitch.com/x").as_deref(), Some("www.mail.ipswitch.com"));
+        assert_eq!(
+            host("http://www.mail.ipswitch.com/x").as_deref(),
+            Some("www.mail.ipswitch.com")
+        );
         assert_eq!(host("HTTPS://Example.COM").as_deref(), Some("example.com"));
-        assert_eq!(host(" //cdn.example.net/a.gif ").as_deref(), Some("cdn.example.net"));
-        assert_eq!(host("www.spam.example/buy").as_deref(), Some("www.spam.example"));
-        assert_eq!(host("ftp://files.example.org:21/").as_deref(), Some("files.example.org"));
+        assert_eq!(
+            host(" //cdn.example.net/a.gif ").as_deref(),
+            Some("cdn.example.net")
+        );
+        assert_eq!(
+            host("www.spam.example/buy").as_deref(),
+            Some("www.spam.example")
+        );
+        assert_eq!(
+            host("ftp://files.example.org:21/").as_deref(),
+            Some("files.example.org")
+        );
     }
 
     #[test]
     fn userinfo_port_dot_and_escapes() {
-        assert_eq!(host("http://paypal.com@evil.example/").as_deref(), Some("evil.example"));
-        assert_eq!(host("http://evil.example.:8080/").as_deref(), Some("evil.example"));
-        assert_eq!(host("http://%77ww.evil.example/").as_deref(), Some("www.evil.example"));
-        assert_eq!(host("http://[2001:db8::1]:80/").as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            host("http://paypal.com@evil.example/").as_deref(),
+            Some("evil.example")
+        );
+        assert_eq!(
+            host("http://evil.example.:8080/").as_deref(),
+            Some("evil.example")
+        );
+        assert_eq!(
+            host("http://%77ww.evil.example/").as_deref(),
+            Some("www.evil.example")
+        );
+        assert_eq!(
+            host("http://[2001:db8::1]:80/").as_deref(),
+            Some("2001:db8::1")
+        );
         assert_eq!(host("http://192.0.2.7/").as_deref(), Some("192.0.2.7"));
     }
 
@@ -96,5 +126,7 @@ mod tests {
         assert_eq!(host("http://%"), None);
         assert_eq!(host("http://%+1.example/"), None);
         assert_eq!(host("ww"), None);
+        assert_eq!(host("www."), None);
+        assert_eq!(host("www./x"), None);
     }
 }

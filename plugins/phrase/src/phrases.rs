@@ -1,0 +1,185 @@
+//! The phrase list: one Aho-Corasick automaton over every phrase, built once per domain.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// A compiled phrase list.
+#[derive(Debug)]
+pub struct PhraseList {
+    automaton: AhoCorasick,
+    /// The phrases as the list writes them (whitespace folded), by pattern id.
+    phrases: Vec<String>,
+    normalize_words: bool,
+}
+
+impl PhraseList {
+    /// Compiles `phrases`; `None` when no phrase has any words left to match. With
+    /// `normalize_words`, phrases and text both lose every non-letter before matching, so a
+    /// phrase made only of non-letters (`$$$`) drops out.
+    pub fn new<'p>(
+        phrases: impl IntoIterator<Item = &'p str>,
+        normalize_words: bool,
+    ) -> Result<Option<Self>, String> {
+        let mut keys = Vec::new();
+        let mut shown = Vec::new();
+        for phrase in phrases {
+            let key = prepare(phrase, normalize_words);
+            if !key.is_empty() {
+                keys.push(key);
+                shown.push(fold_whitespace(phrase));
+            }
+        }
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&keys)
+            .map_err(|e| format!("phrase list: {e}"))?;
+        Ok(Some(PhraseList {
+            automaton,
+            phrases: shown,
+            normalize_words,
+        }))
+    }
+
+    /// The first phrase that occurs in `text` on word boundaries: case-insensitive, with runs
+    /// of whitespace in the text matching one space.
+    pub fn find(&self, text: &str) -> Option<&str> {
+        let haystack = prepare(text, self.normalize_words);
+        self.automaton
+            .find_overlapping_iter(&haystack)
+            .find(|m| on_word_boundaries(&haystack, m.start(), m.end()))
+            .map(|m| self.phrases[m.pattern().as_usize()].as_str())
+    }
+}
+
+/// Lower-cases `s` and folds every run of whitespace (and control characters) into one
+/// space; with `normalize_words`, strips every non-letter from each word first.
+fn prepare(s: &str, normalize_words: bool) -> String {
+    let words = s.split(is_blank).filter(|w| !w.is_empty());
+    let words: Vec<String> = if normalize_words {
+        words
+            .map(|w| w.chars().filter(|c| c.is_alphabetic()).collect::<String>())
+            .filter(|w| !w.is_empty())
+            .collect()
+    } else {
+        words.map(str::to_string).collect()
+    };
+    words.join(" ").to_lowercase()
+}
+
+/// `s` with every run of whitespace or control characters folded into one space, trimmed.
+pub fn fold_whitespace(s: &str) -> String {
+    s.split(is_blank)
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c.is_control()
+}
+
+/// True unless the match cuts a word: a letter or digit on both sides of either edge.
+fn on_word_boundaries(haystack: &str, start: usize, end: usize) -> bool {
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let before = haystack[..start].chars().next_back();
+    let first = haystack[start..].chars().next();
+    let last = haystack[..end].chars().next_back();
+    let after = haystack[end..].chars().next();
+    let cuts_start = word(before) && word(first);
+    let cuts_end = word(last) && word(after);
+    !cuts_start && !cuts_end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(phrases: &[&str], normalize: bool) -> PhraseList {
+        PhraseList::new(phrases.iter().copied(), normalize)
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn case_and_whitespace_are_folded() {
+        // Behaviour 33.
+        let l = list(&["wholesale products"], false);
+        assert_eq!(
+            l.find("Buy Wholesale   Products!"),
+            Some("wholesale products")
+        );
+        assert_eq!(
+            l.find("wholesale\r\n\tproducts"),
+            Some("wholesale products")
+        );
+        assert_eq!(l.find("wholesaleproducts"), None);
+    }
+
+    #[test]
+    fn phrases_sit_on_word_boundaries() {
+        let l = list(&["cash"], false);
+        assert_eq!(l.find("cashier"), None);
+        assert_eq!(l.find("mycash"), None);
+        assert_eq!(l.find("free cash!"), Some("cash"));
+        assert_eq!(l.find("(cash)"), Some("cash"));
+        let l = list(&["$$$", "100%"], false);
+        assert_eq!(l.find("earn $$$ now"), Some("$$$"));
+        assert_eq!(l.find("win$$$"), Some("$$$"));
+        assert_eq!(l.find("1100%"), None);
+    }
+
+    #[test]
+    fn a_later_overlapping_phrase_still_matches() {
+        let l = list(&["free", "free money"], false);
+        assert_eq!(l.find("freely give free money"), Some("free"));
+        let l = list(&["ash", "cash now"], false);
+        assert_eq!(l.find("cash now"), Some("cash now"));
+    }
+
+    #[test]
+    fn normalize_words_strips_non_letters() {
+        // Behaviour 35.
+        assert_eq!(
+            list(&["viagra"], true).find("cheap v-i-a-g-r-a here"),
+            Some("viagra")
+        );
+        assert_eq!(
+            list(&["viagra"], false).find("cheap v-i-a-g-r-a here"),
+            None
+        );
+        assert_eq!(list(&["Make $$$ Fast"], true).find("make money fast"), None);
+        assert_eq!(
+            list(&["Make $$$ Fast"], true).find("MAKE 100 FAST"),
+            Some("Make $$$ Fast")
+        );
+        assert!(PhraseList::new(["$$$", "  "], true).unwrap().is_none());
+    }
+
+    #[test]
+    fn unicode_text_and_phrases() {
+        let l = list(&["GRATUIT", "straße"], false);
+        assert_eq!(l.find("c'est gratuit!"), Some("GRATUIT"));
+        assert_eq!(l.find("STRASSE"), None);
+        assert_eq!(l.find("Hauptstraße 1"), None);
+        assert_eq!(l.find("die Straße"), Some("straße"));
+    }
+
+    #[test]
+    fn hundred_thousand_phrases_build_once_and_match() {
+        let phrases: Vec<String> = (0..100_000)
+            .map(|i| format!("offer number {i} now"))
+            .collect();
+        let l = PhraseList::new(phrases.iter().map(String::as_str), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.find("offer number 0 now"), Some("offer number 0 now"));
+        assert_eq!(
+            l.find("an Offer Number 99999 NOW!"),
+            Some("offer number 99999 now")
+        );
+        assert_eq!(l.find("an offer number 100000 now"), None);
+        assert_eq!(l.find("offer number 5 now"), Some("offer number 5 now"));
+    }
+}

@@ -1,0 +1,274 @@
+use antispam_sdk::bindings::types::SettingsFile;
+
+use super::*;
+
+fn settings(toml: &str, files: &[(&str, &str)]) -> Settings {
+    let files = files
+        .iter()
+        .map(|(key, text)| SettingsFile {
+            key: key.to_string(),
+            path: format!("/etc/antispam/{key}.txt"),
+            contents: text.as_bytes().to_vec(),
+        })
+        .collect();
+    Settings {
+        domain: "example.com".into(),
+        toml: toml.into(),
+        files,
+    }
+}
+
+fn filter(toml: &str) -> PhraseFilter {
+    PhraseFilter::from_settings(&settings(toml, &[])).unwrap()
+}
+
+fn message(subject: &str, text: &str, html: &[&str]) -> Message {
+    Message {
+        subject: subject.into(),
+        headers: vec![],
+        text: text.into(),
+        html: html.iter().map(|h| h.to_string()).collect(),
+        size: 0,
+        truncated: false,
+    }
+}
+
+fn run(f: &PhraseFilter, m: &Message) -> (Vec<String>, Verdict) {
+    let out = f.evaluate("example.com", "MSG1", m);
+    let name = |level: &Level| match level {
+        Level::Normal => "Normal",
+        Level::Verbose => "Verbose",
+    };
+    let lines = out
+        .lines
+        .iter()
+        .map(|(l, t)| format!("{}: {t}", name(l)))
+        .collect();
+    (lines, out.verdict)
+}
+
+fn fail_header(verdict: &Verdict) -> Option<(String, String)> {
+    match verdict {
+        Verdict::Fail(f) => f.headers.first().map(|h| (h.name.clone(), h.value.clone())),
+        _ => None,
+    }
+}
+
+#[test]
+fn phrase_in_body_fails_with_header() {
+    // Behaviour 33.
+    let f = filter("phrases = [\"wholesale products\"]");
+    let (lines, verdict) = run(&f, &message("hi", "Our Wholesale   Products!", &[]));
+    assert_eq!(
+        lines,
+        [
+            "Verbose: Phrase Filtering enabled forexample.com",
+            "Verbose: searching for phrases",
+            "Normal: matched phrase[wholesale products]",
+        ]
+    );
+    assert_eq!(
+        fail_header(&verdict),
+        Some((
+            "X-IMAIL-SPAM-PHRASE".into(),
+            "(MSG1,wholesale products)".into()
+        ))
+    );
+}
+
+#[test]
+fn scan_subject_or_body_only() {
+    // Behaviour 34.
+    let in_subject = message("Wholesale products", "nothing here", &[]);
+    let in_body = message("nothing here", "wholesale products", &["<p>nothing</p>"]);
+    let in_html = message("nothing here", "", &["<p>wholesale <b>products</b></p>"]);
+    let subject = filter("phrases = [\"wholesale products\"]\nscan = \"subject\"");
+    let body = filter("phrases = [\"wholesale products\"]\nscan = \"body\"");
+    let both = filter("phrases = [\"wholesale products\"]");
+    assert!(matches!(run(&subject, &in_subject).1, Verdict::Fail(_)));
+    assert!(matches!(run(&subject, &in_body).1, Verdict::Pass));
+    assert!(matches!(run(&subject, &in_html).1, Verdict::Pass));
+    assert!(matches!(run(&body, &in_subject).1, Verdict::Pass));
+    assert!(matches!(run(&body, &in_body).1, Verdict::Fail(_)));
+    assert!(matches!(run(&body, &in_html).1, Verdict::Fail(_)));
+    for m in [&in_subject, &in_body, &in_html] {
+        assert!(matches!(run(&both, m).1, Verdict::Fail(_)));
+    }
+}
+
+#[test]
+fn normalize_words_setting() {
+    // Behaviour 35.
+    let m = message("", "cheap v-i-a-g-r-a", &[]);
+    assert!(matches!(
+        run(
+            &filter("phrases = [\"viagra\"]\nnormalize-words = true"),
+            &m
+        )
+        .1,
+        Verdict::Fail(_)
+    ));
+    assert!(matches!(
+        run(&filter("phrases = [\"viagra\"]"), &m).1,
+        Verdict::Pass
+    ));
+}
+
+#[test]
+fn phrase_domains_match_text_not_links() {
+    // Behaviour 36.
+    let f = filter("phrases = [\"spam.com\"]");
+    let text = message("", "visit spam.com today", &[]);
+    assert!(matches!(run(&f, &text).1, Verdict::Fail(_)));
+    let link = message("", "", &["<a href=\"http://spam.com/\">here</a>"]);
+    assert!(matches!(run(&f, &link).1, Verdict::Pass));
+}
+
+#[test]
+fn html_comment_obfuscation_is_undone_before_matching() {
+    let f = filter("phrases = [\"viagra\"]");
+    let m = message("", "", &["<p>cheap VIA<!-- x -->GRA &amp; more</p>"]);
+    assert!(matches!(run(&f, &m).1, Verdict::Fail(_)));
+}
+
+#[test]
+fn url_list_matches_links_and_text() {
+    // Behaviours 37-39.
+    let f = filter("url-domains = [\"ipswitch.com\"]");
+    for html in [
+        "<a href=\"http://www.mail.ipswitch.com/x\">x</a>",
+        "<img src=\"http://ipswitch.com/a.gif\">",
+    ] {
+        let (lines, verdict) = run(&f, &message("", "", &[html]));
+        assert_eq!(
+            lines,
+            [
+                "Verbose: Phrase Filtering enabled forexample.com",
+                "Verbose: Phrase filtering is disabled or there are no phrases to match",
+                "Normal: matched URL domain[ipswitch.com]",
+            ]
+        );
+        assert_eq!(
+            fail_header(&verdict),
+            Some(("X-IMAIL-SPAM-URL-DBL".into(), "(MSG1,ipswitch.com)".into()))
+        );
+    }
+    assert!(matches!(
+        run(&f, &message("", "see http://notipswitch.com/", &[])).1,
+        Verdict::Pass
+    ));
+    assert!(matches!(
+        run(&f, &message("", "see www.ipswitch.com.", &[])).1,
+        Verdict::Fail(_)
+    ));
+
+    let www = filter("url-domains = [\"www.ipswitch.com\"]");
+    assert!(matches!(
+        run(&www, &message("", "http://www.ipswitch.com/", &[])).1,
+        Verdict::Fail(_)
+    ));
+    assert!(matches!(
+        run(&www, &message("", "http://www.mail.ipswitch.com/", &[])).1,
+        Verdict::Pass
+    ));
+}
+
+#[test]
+fn phrases_are_searched_before_urls() {
+    let f = filter("phrases = [\"buy now\"]\nurl-domains = [\"spam.example\"]\nheader = \"X-P\"");
+    let m = message("", "buy now at http://spam.example/", &[]);
+    let (lines, verdict) = run(&f, &m);
+    assert_eq!(lines.last().unwrap(), "Normal: matched phrase[buy now]");
+    assert_eq!(fail_header(&verdict).unwrap().0, "X-P");
+}
+
+#[test]
+fn lists_from_files() {
+    let s = settings(
+        "phrases-file = \"p.txt\"\nphrases = [\"inline one\"]\nurl-domains-file = \"u.txt\"",
+        &[
+            ("phrases-file", "# comment\n\n  Make Money Fast  \r\n"),
+            ("url-domains-file", "# x\nspam.example\n"),
+        ],
+    );
+    let f = PhraseFilter::from_settings(&s).unwrap();
+    assert!(f.initialized());
+    let (lines, _) = run(&f, &message("MAKE money FAST", "", &[]));
+    assert_eq!(
+        lines.last().unwrap(),
+        "Normal: matched phrase[Make Money Fast]"
+    );
+    let (lines, _) = run(&f, &message("", "inline one", &[]));
+    assert_eq!(lines.last().unwrap(), "Normal: matched phrase[inline one]");
+    let (lines, _) = run(&f, &message("", "http://a.spam.example", &[]));
+    assert_eq!(
+        lines.last().unwrap(),
+        "Normal: matched URL domain[spam.example]"
+    );
+    let (lines, _) = run(&f, &message("", "# comment", &[]));
+    assert_eq!(lines.last().unwrap(), "Verbose: searching for phrases");
+}
+
+#[test]
+fn hundred_thousand_phrase_file_loads_once() {
+    let file: String = (0..100_000).map(|i| format!("bulk offer {i}\n")).collect();
+    let f = PhraseFilter::from_settings(&settings(
+        "phrases-file = \"big.txt\"",
+        &[("phrases-file", &file)],
+    ))
+    .unwrap();
+    for i in [0, 50_000, 99_999] {
+        let m = message("", &format!("a Bulk  Offer {i}!"), &[]);
+        assert_eq!(
+            fail_header(&run(&f, &m).1).unwrap().1,
+            format!("(MSG1,bulk offer {i})")
+        );
+    }
+    assert!(matches!(
+        run(&f, &message("", "bulk offer 100000", &[])).1,
+        Verdict::Pass
+    ));
+}
+
+#[test]
+fn no_host_information_disabled_and_empty() {
+    let (lines, verdict) = run(&filter(""), &message("", "x", &[]));
+    assert_eq!(
+        lines,
+        ["Normal: No Content Filtering Host Information for the Phrase Filter"]
+    );
+    assert!(matches!(verdict, Verdict::NotApplicable));
+    assert!(!filter("").initialized());
+
+    let disabled = filter("enabled = false\nphrases = [\"x\"]");
+    assert!(!disabled.initialized());
+    let (lines, verdict) = run(&disabled, &message("", "x", &[]));
+    assert_eq!(
+        lines,
+        [
+            "Verbose: Phrase Filtering disabled for example.com",
+            "Verbose: Phrase filtering is disabled or there are no phrases to match",
+        ]
+    );
+    assert!(matches!(verdict, Verdict::NotApplicable));
+
+    let empty = filter("phrases = []\nurl-domains = []");
+    let (lines, verdict) = run(&empty, &message("", "x", &[]));
+    assert_eq!(
+        lines,
+        [
+            "Verbose: Phrase Filtering enabled forexample.com",
+            "Verbose: Phrase filtering is disabled or there are no phrases to match",
+        ]
+    );
+    assert!(matches!(verdict, Verdict::NotApplicable));
+}
+
+#[test]
+fn bad_settings_are_rejected() {
+    let err = |toml: &str| PhraseFilter::from_settings(&settings(toml, &[])).unwrap_err();
+    assert!(err("phrases-file = \"missing.txt\"").contains("missing.txt"));
+    assert!(err("url-domains = [\"two words\"]").contains("two words"));
+    assert!(err("scan = \"headers\"").contains("headers"));
+    assert!(err("phrase = [\"typo\"]").contains("phrase"));
+}
