@@ -9,30 +9,58 @@ use std::process::Command;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest.parent().expect("host/ sits in the workspace root").to_path_buf();
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let target = if target.is_relative() { root.join(target) } else { target }.join("plugins");
+    let root = manifest
+        .parent()
+        .expect("host/ sits in the workspace root")
+        .to_path_buf();
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = if target.is_relative() {
+        root.join(target)
+    } else {
+        target
+    }
+    .join("plugins");
     println!("cargo:rerun-if-changed={}", root.join("plugins").display());
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-env-changed=ANTISPAM_PLUGINS");
     let plugins = match std::env::var("ANTISPAM_PLUGINS") {
-        Ok(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        Ok(list) => list
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         Err(_) => plugin_names(&root.join("plugins")),
     };
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
-    build.current_dir(&root).args(["build", "--release", "--target", "wasm32-wasip2"]);
+    build
+        .current_dir(&root)
+        .args(["build", "--release", "--target", "wasm32-wasip2"]);
     for p in &plugins {
         build.args(["-p", p]);
     }
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         build.env_remove(var);
     }
     build.env("CARGO_TARGET_DIR", &target);
-    let out = build.output().expect("run the nested cargo build of the plugins");
+    let out = build
+        .output()
+        .expect("run the nested cargo build of the plugins");
     if !out.status.success() {
-        panic!("building the plugin components failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "building the plugin components failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let dir = target.join("wasm32-wasip2").join("release");
     println!("cargo:rustc-env=ANTISPAM_PLUGIN_DIR={}", dir.display());

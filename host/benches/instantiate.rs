@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 use antispam_host::config::{Config, EngineSection};
 use antispam_host::domains::build;
-use antispam_host::runtime::{ip_to_wit, Runtime, Session};
+use antispam_host::runtime::{Runtime, Session, ip_to_wit};
 use antispam_host::services;
 
 fn config(warm: usize) -> Config {
@@ -20,7 +20,10 @@ fn config(warm: usize) -> Config {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     let session = Session {
         message_id: "00000000deadbeef".into(),
         domain: "example.com".into(),
@@ -36,7 +39,10 @@ fn bench(c: &mut Criterion) {
         let runtime = Runtime::new(EngineSection::default().max_instances).expect("runtime");
         let domain = rt.block_on(async {
             let (services, _local) = services::start(&config).await.expect("services");
-            build(&runtime, &services, &config, &config.domains[0]).await.expect("domain").0
+            build(&runtime, &services, &config, &config.domains[0])
+                .await
+                .expect("domain")
+                .0
         });
         let check = &domain.connection[0];
         group.bench_function(label, |b| {

@@ -250,13 +250,24 @@ impl Config {
     /// Parses and validates configuration text that was read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let err = |span: Option<std::ops::Range<usize>>, key: &str, message: String| {
-            let line = span.map_or(0, |s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = span.map_or(0, |s| {
+                text[..s.start.min(text.len())].lines().count().max(1)
+            });
             let key = if key.is_empty() {
-                text.lines().nth(line.saturating_sub(1)).unwrap_or("-").trim().to_string()
+                text.lines()
+                    .nth(line.saturating_sub(1))
+                    .unwrap_or("-")
+                    .trim()
+                    .to_string()
             } else {
                 key.to_string()
             };
-            ConfigError { file: path.to_path_buf(), line, key, message }
+            ConfigError {
+                file: path.to_path_buf(),
+                line,
+                key,
+                message,
+            }
         };
         let mut config: Config =
             toml::from_str(text).map_err(|e| err(e.span(), "", e.message().to_string()))?;
@@ -268,17 +279,29 @@ impl Config {
         for domain in &config.domains {
             let d = domain.get_ref();
             if !seen.insert(d.name.to_ascii_lowercase()) {
-                return Err(err(Some(domain.span()), "domain.name", format!("domain {} is configured twice", d.name)));
+                return Err(err(
+                    Some(domain.span()),
+                    "domain.name",
+                    format!("domain {} is configured twice", d.name),
+                ));
             }
             if d.subject_prefix.get_ref().chars().count() > 255 {
-                return Err(err(Some(d.subject_prefix.span()), "subject-prefix", "longer than 255 characters".into()));
+                return Err(err(
+                    Some(d.subject_prefix.span()),
+                    "subject-prefix",
+                    "longer than 255 characters".into(),
+                ));
             }
             for ip in &d.trusted_ips {
                 parse_net(ip.get_ref()).map_err(|m| err(Some(ip.span()), "trusted-ips", m))?;
             }
             if let Some(n) = &d.delete_after {
                 if *n.get_ref() == 0 {
-                    return Err(err(Some(n.span()), "delete-after", "must be at least 1".into()));
+                    return Err(err(
+                        Some(n.span()),
+                        "delete-after",
+                        "must be at least 1".into(),
+                    ));
                 }
             }
         }
@@ -294,11 +317,21 @@ impl Config {
     }
 
     /// The line of a span in this configuration's text (for errors found after parsing).
-    pub fn error_at(&self, span: std::ops::Range<usize>, key: &str, message: String) -> ConfigError {
+    pub fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        key: &str,
+        message: String,
+    ) -> ConfigError {
         let line = std::fs::read_to_string(&self.path)
             .map(|t| t[..span.start.min(t.len())].lines().count().max(1))
             .unwrap_or(0);
-        ConfigError { file: self.path.clone(), line, key: key.into(), message }
+        ConfigError {
+            file: self.path.clone(),
+            line,
+            key: key.into(),
+            message,
+        }
     }
 
     /// Milliseconds as a duration.
@@ -324,7 +357,8 @@ pub fn parse_net(s: &str) -> Result<IpNet, String> {
         return Ok(IpNet::from(ip));
     }
     if let Some((addr, mask)) = s.split_once(['/', ' ']) {
-        if let (Ok(addr), Ok(mask)) = (addr.trim().parse::<IpAddr>(), mask.trim().parse::<IpAddr>()) {
+        if let (Ok(addr), Ok(mask)) = (addr.trim().parse::<IpAddr>(), mask.trim().parse::<IpAddr>())
+        {
             if let Ok(prefix) = ipnet::ip_mask_to_prefix(mask) {
                 if let Ok(net) = IpNet::new(addr, prefix) {
                     return Ok(net.trunc());
@@ -332,7 +366,9 @@ pub fn parse_net(s: &str) -> Result<IpNet, String> {
             }
         }
     }
-    Err(format!("{s:?} is not an address, address/length or address/netmask"))
+    Err(format!(
+        "{s:?} is not an address, address/length or address/netmask"
+    ))
 }
 
 #[cfg(test)]
@@ -345,7 +381,8 @@ mod tests {
 
     #[test]
     fn unknown_key_names_file_line_and_key() {
-        let e = parse("[log]\nverbose = true\n\n[[domain]]\nname = \"a.example\"\nbogus = 1\n").unwrap_err();
+        let e = parse("[log]\nverbose = true\n\n[[domain]]\nname = \"a.example\"\nbogus = 1\n")
+            .unwrap_err();
         assert_eq!(e.file, Path::new("antispam.toml"));
         assert_eq!(e.line, 6);
         assert!(e.key.contains("bogus"), "{e}");
@@ -354,20 +391,32 @@ mod tests {
 
     #[test]
     fn bad_trusted_ip_is_rejected_with_its_line() {
-        let e = parse("[[domain]]\nname = \"a.example\"\ntrusted-ips = [\"10.0.0.0/8\",\n \"300.1.1.1\"]\n").unwrap_err();
+        let e = parse(
+            "[[domain]]\nname = \"a.example\"\ntrusted-ips = [\"10.0.0.0/8\",\n \"300.1.1.1\"]\n",
+        )
+        .unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (4, "trusted-ips"), "{e}");
     }
 
     #[test]
     fn netmask_forms_parse() {
-        assert_eq!(parse_net("10.1.2.3/255.255.0.0").unwrap().to_string(), "10.1.0.0/16");
+        assert_eq!(
+            parse_net("10.1.2.3/255.255.0.0").unwrap().to_string(),
+            "10.1.0.0/16"
+        );
         assert_eq!(parse_net("192.0.2.7").unwrap().to_string(), "192.0.2.7/32");
-        assert_eq!(parse_net("2001:db8::/32").unwrap().to_string(), "2001:db8::/32");
+        assert_eq!(
+            parse_net("2001:db8::/32").unwrap().to_string(),
+            "2001:db8::/32"
+        );
     }
 
     #[test]
     fn long_subject_prefix_is_rejected() {
-        let text = format!("[[domain]]\nname = \"a.example\"\nsubject-prefix = \"{}\"\n", "x".repeat(256));
+        let text = format!(
+            "[[domain]]\nname = \"a.example\"\nsubject-prefix = \"{}\"\n",
+            "x".repeat(256)
+        );
         assert_eq!(parse(&text).unwrap_err().key, "subject-prefix");
     }
 

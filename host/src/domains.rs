@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use ipnet::IpNet;
 
-use crate::config::{parse_net, Action, CheckSection, Config, ConfigError, DomainSection};
+use crate::config::{Action, CheckSection, Config, ConfigError, DomainSection, parse_net};
 use crate::log::{Level, LogLine};
 use crate::runtime::{Check, Limits, Runtime, Services, Settings, SettingsFile, Stage};
 
@@ -67,14 +67,25 @@ impl Domain {
     /// What differs between this domain and its rebuilt version `new`.
     pub fn changes(&self, new: &Domain) -> Changes {
         let (old_s, new_s) = (&self.source, &new.source);
-        let part = |d: &Domain, pick: fn(&BuiltCheck) -> bool| -> Vec<(CheckSection, Option<SystemTime>)> {
-            d.checks.iter().filter(|c| pick(c)).map(|c| (c.section.clone(), c.modified)).collect()
+        let part = |d: &Domain,
+                    pick: fn(&BuiltCheck) -> bool|
+         -> Vec<(CheckSection, Option<SystemTime>)> {
+            d.checks
+                .iter()
+                .filter(|c| pick(c))
+                .map(|c| (c.section.clone(), c.modified))
+                .collect()
         };
         let conn = |c: &BuiltCheck| c.stage == Stage::Connection;
         let html = |c: &BuiltCheck| c.stage == Stage::Content && is_html(&c.section);
         let content = |c: &BuiltCheck| c.stage == Stage::Content && !is_html(&c.section);
         let value = |n: &Option<toml::Spanned<u32>>| n.as_ref().map(|s| *s.get_ref());
-        let ips = |d: &DomainSection| d.trusted_ips.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>();
+        let ips = |d: &DomainSection| {
+            d.trusted_ips
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect::<Vec<_>>()
+        };
         Changes {
             connection: part(self, conn) != part(new, conn)
                 || value(&old_s.delete_after) != value(&new_s.delete_after)
@@ -122,15 +133,26 @@ pub async fn build(
         let path = config.resolve_path(c.component.get_ref());
         let at = |message: String| config.error_at(c.component.span(), "component", message);
         let loaded = runtime.load(&path).map_err(|e| at(format!("{e:#}")))?;
-        let settings = settings_for(config, &d.name, c).map_err(|m| config.error_at(check.span(), "settings", m))?;
+        let settings = settings_for(config, &d.name, c)
+            .map_err(|m| config.error_at(check.span(), "settings", m))?;
         let limits = limits_for(config, c);
         let name = c.display_name();
-        let (configured, lines) = Check::configure(runtime, name, loaded, settings, services.clone(), limits)
-            .await
-            .map_err(|m| config.error_at(check.span(), "settings", m))?;
-        log.extend(lines.into_iter().map(|(level, text)| LogLine::admin(level, &d.name, text)));
+        let (configured, lines) =
+            Check::configure(runtime, name, loaded, settings, services.clone(), limits)
+                .await
+                .map_err(|m| config.error_at(check.span(), "settings", m))?;
+        log.extend(
+            lines
+                .into_iter()
+                .map(|(level, text)| LogLine::admin(level, &d.name, text)),
+        );
         let modified = modified(&path);
-        built.push(BuiltCheck { section: c.clone(), stage: configured.stage, path, modified });
+        built.push(BuiltCheck {
+            section: c.clone(),
+            stage: configured.stage,
+            path,
+            modified,
+        });
         match configured.stage {
             Stage::Connection => connection.push(configured),
             Stage::Content => content.push((configured, c.action)),
@@ -152,8 +174,16 @@ pub async fn build(
         delete_after,
         total_checks,
         subject_prefix: d.prefix_subject.then(|| d.subject_prefix.get_ref().clone()),
-        trusted: d.trusted_ips.iter().filter_map(|ip| parse_net(ip.get_ref()).ok()).collect(),
-        whitelist: d.whitelist.iter().map(|w| w.trim().to_ascii_lowercase()).collect(),
+        trusted: d
+            .trusted_ips
+            .iter()
+            .filter_map(|ip| parse_net(ip.get_ref()).ok())
+            .collect(),
+        whitelist: d
+            .whitelist
+            .iter()
+            .map(|w| w.trim().to_ascii_lowercase())
+            .collect(),
         whitelist_content_only: d.whitelist_content_only,
         connection,
         content,
@@ -181,7 +211,9 @@ pub fn added_lines(domain: &str) -> Vec<LogLine> {
 pub fn reloading_lines(domain: &str, c: Changes) -> Vec<LogLine> {
     let mut lines = Vec::new();
     if c.connection {
-        lines.push(format!("ADMIN: reloading connection filtering settings for domain:{domain}"));
+        lines.push(format!(
+            "ADMIN: reloading connection filtering settings for domain:{domain}"
+        ));
     }
     if c.html {
         lines.push(format!("Notified {domain} about updating the HTML Filter."));
@@ -190,25 +222,37 @@ pub fn reloading_lines(domain: &str, c: Changes) -> Vec<LogLine> {
         lines.push(format!("Notified {domain} about updated white list"));
     }
     if c.content {
-        lines.push(format!("Notified {domain} about updating the Content Filter."));
+        lines.push(format!(
+            "Notified {domain} about updating the Content Filter."
+        ));
     }
-    lines.into_iter().map(|t| LogLine::admin(Level::Verbose, domain, t)).collect()
+    lines
+        .into_iter()
+        .map(|t| LogLine::admin(Level::Verbose, domain, t))
+        .collect()
 }
 
 /// The admin lines logged once a changed domain's new settings are in force.
 pub fn reloaded_lines(domain: &str, c: Changes) -> Vec<LogLine> {
     let mut lines = Vec::new();
     if c.connection {
-        lines.push(format!("ADMIN: finished reloading connection filtering settings for domain: {domain}"));
+        lines.push(format!(
+            "ADMIN: finished reloading connection filtering settings for domain: {domain}"
+        ));
     }
     if c.html || (c.whitelist && c.content) {
-        lines.push(format!("Got updated White List, Content Filtering, and HTML Filtering for {domain}"));
+        lines.push(format!(
+            "Got updated White List, Content Filtering, and HTML Filtering for {domain}"
+        ));
     } else if c.whitelist {
         lines.push(format!("Got updated White List for {domain}"));
     } else if c.content {
         lines.push(format!("Got updated Content Filtering for {domain}"));
     }
-    lines.into_iter().map(|t| LogLine::admin(Level::Verbose, domain, t)).collect()
+    lines
+        .into_iter()
+        .map(|t| LogLine::admin(Level::Verbose, domain, t))
+        .collect()
 }
 
 /// The settings record for one check: its table as TOML text, plus every file its
@@ -218,19 +262,29 @@ fn settings_for(config: &Config, domain: &str, c: &CheckSection) -> Result<Setti
     for (key, value) in &c.settings {
         let paths: Vec<&str> = match value {
             toml::Value::String(s) if key.ends_with("-file") => vec![s.as_str()],
-            toml::Value::Array(a) if key.ends_with("-files") => {
-                a.iter().map(|v| v.as_str().ok_or_else(|| format!("{key}: expected paths"))).collect::<Result<_, _>>()?
-            }
+            toml::Value::Array(a) if key.ends_with("-files") => a
+                .iter()
+                .map(|v| v.as_str().ok_or_else(|| format!("{key}: expected paths")))
+                .collect::<Result<_, _>>()?,
             _ => continue,
         };
         for p in paths {
             let full = config.resolve_path(p.as_ref());
-            let contents = std::fs::read(&full).map_err(|e| format!("{key}: {}: {e}", full.display()))?;
-            files.push(SettingsFile { key: key.clone(), path: p.to_string(), contents });
+            let contents =
+                std::fs::read(&full).map_err(|e| format!("{key}: {}: {e}", full.display()))?;
+            files.push(SettingsFile {
+                key: key.clone(),
+                path: p.to_string(),
+                contents,
+            });
         }
     }
     let toml = toml::to_string(&c.settings).map_err(|e| e.to_string())?;
-    Ok(Settings { domain: domain.to_string(), toml, files })
+    Ok(Settings {
+        domain: domain.to_string(),
+        toml,
+        files,
+    })
 }
 
 fn limits_for(config: &Config, c: &CheckSection) -> Limits {

@@ -49,7 +49,11 @@ impl LogLine {
 
     /// The line as written to the log: `<UTC time> <message-id> <domain> <text>`.
     pub fn render_at(&self, time: SystemTime) -> String {
-        format!("{} {}", humantime::format_rfc3339_seconds(time), self.render())
+        format!(
+            "{} {}",
+            humantime::format_rfc3339_seconds(time),
+            self.render()
+        )
     }
 }
 
@@ -77,15 +81,29 @@ impl Captured {
 impl LogSink {
     /// Writes lines to standard output with the time.
     pub fn stdout(verbose: bool) -> Self {
-        LogSink { verbose, write: Arc::new(|l: &LogLine| println!("{}", l.render_at(SystemTime::now()))) }
+        LogSink {
+            verbose,
+            write: Arc::new(|l: &LogLine| println!("{}", l.render_at(SystemTime::now()))),
+        }
     }
 
     /// Keeps lines in memory for tests.
     pub fn capture(verbose: bool) -> (Self, Captured) {
         let captured = Captured::default();
         let keep = captured.clone();
-        let write = move |l: &LogLine| keep.0.lock().unwrap_or_else(|e| e.into_inner()).push(l.clone());
-        (LogSink { verbose, write: Arc::new(write) }, captured)
+        let write = move |l: &LogLine| {
+            keep.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(l.clone())
+        };
+        (
+            LogSink {
+                verbose,
+                write: Arc::new(write),
+            },
+            captured,
+        )
     }
 
     /// True when verbose lines are written.

@@ -11,7 +11,11 @@ use antispam_host::log::LogSink;
 use antispam_host::pipeline::{Antispam, Body, Disposition, Envelope};
 
 #[derive(Parser)]
-#[command(name = "antispam", version, about = "IMail's anti-spam engine, rebuilt as WebAssembly components")]
+#[command(
+    name = "antispam",
+    version,
+    about = "IMail's anti-spam engine, rebuilt as WebAssembly components"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,7 +57,10 @@ struct CheckArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&e.to_string()),
     };
@@ -82,7 +89,9 @@ async fn check(args: CheckArgs) -> ExitCode {
         domain: args.domain,
         client_ip: args.client_ip,
         helo: args.helo,
-        mail_from: args.mail_from.map(|m| m.trim_start_matches('<').trim_end_matches('>').to_string()),
+        mail_from: args
+            .mail_from
+            .map(|m| m.trim_start_matches('<').trim_end_matches('>').to_string()),
         recipients: args.rcpt,
     };
     let outcome = engine.check(&envelope, Body::File(args.message)).await;

@@ -36,7 +36,10 @@ impl MessageView {
     /// Parses a raw RFC 5322 message. Malformed MIME never fails: whatever mail-parser can
     /// recover is used, and a message it cannot parse at all yields an empty view.
     pub fn parse(raw: &[u8], max_text_bytes: usize) -> MessageView {
-        let mut view = MessageView { size: raw.len() as u64, ..MessageView::default() };
+        let mut view = MessageView {
+            size: raw.len() as u64,
+            ..MessageView::default()
+        };
         let Some(msg) = MessageParser::default().parse(raw) else {
             return view;
         };
@@ -70,7 +73,11 @@ impl MessageView {
 
 /// Unfolds a raw header value (continuation lines joined) and trims it.
 fn header_text(raw: &str) -> String {
-    raw.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    raw.split(['\r', '\n'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Appends up to `budget` bytes of `text` (cut on a character boundary); true when cut.
@@ -101,7 +108,11 @@ mod tests {
         assert!(v.text.contains("plain body"));
         assert_eq!(v.html.len(), 1);
         assert!(v.html[0].contains("<p>html body</p>"));
-        assert!(v.headers.iter().any(|h| h.name == "From" && h.value == "a@example.com"));
+        assert!(
+            v.headers
+                .iter()
+                .any(|h| h.name == "From" && h.value == "a@example.com")
+        );
     }
 
     #[test]
@@ -114,7 +125,10 @@ mod tests {
 
     #[test]
     fn garbage_does_not_panic() {
-        let v = MessageView::parse(b"\xff\xfe\x00--==\r\n\r\n\r\nContent-Type: multipart/mixed; boundary=", 100);
+        let v = MessageView::parse(
+            b"\xff\xfe\x00--==\r\n\r\n\r\nContent-Type: multipart/mixed; boundary=",
+            100,
+        );
         assert_eq!(v.size, 53);
     }
 }

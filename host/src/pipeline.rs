@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 use crate::config::{Action, Config, ConfigError};
 use crate::domains::{self, Domain, Domains};
 use crate::log::{Level, LogLine, LogSink};
-use crate::message::{MessageView, DEFAULT_MAX_TEXT_BYTES};
+use crate::message::{DEFAULT_MAX_TEXT_BYTES, MessageView};
 use crate::runtime::{self, Check, Message, Runtime, Services, Session, Verdict};
 use crate::services;
 
@@ -127,7 +127,8 @@ impl Antispam {
                 next.insert(name, live.clone());
                 continue;
             }
-            let (domain, loaded) = domains::build(&self.runtime, &self.services, config, section).await?;
+            let (domain, loaded) =
+                domains::build(&self.runtime, &self.services, config, section).await?;
             match current {
                 Some(live) => {
                     let changes = live.changes(&domain);
@@ -143,7 +144,11 @@ impl Antispam {
             next.insert(name, Arc::new(domain));
         }
         for gone in old.keys().filter(|k| !next.contains_key(*k)) {
-            lines.push(LogLine::admin(Level::Verbose, gone, format!("ADMIN: removed the settings of domain {gone}")));
+            lines.push(LogLine::admin(
+                Level::Verbose,
+                gone,
+                format!("ADMIN: removed the settings of domain {gone}"),
+            ));
         }
         *self.domains.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
         lines.iter().for_each(|l| self.sink.emit(l));
@@ -156,23 +161,38 @@ impl Antispam {
     }
 
     fn domains(&self) -> Arc<Domains> {
-        self.domains.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.domains
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Checks one message and logs what the checks found.
     pub async fn check(&self, envelope: &Envelope, body: Body) -> Outcome {
         let _permit = self.permits.acquire().await;
-        let message_id = envelope.message_id.clone().unwrap_or_else(|| format!("{:016x}", rand::random::<u64>()));
+        let message_id = envelope
+            .message_id
+            .clone()
+            .unwrap_or_else(|| format!("{:016x}", rand::random::<u64>()));
         let domain_name = envelope
             .domain
             .clone()
-            .or_else(|| envelope.recipients.first().and_then(|r| r.rsplit_once('@')).map(|(_, d)| d.to_string()))
+            .or_else(|| {
+                envelope
+                    .recipients
+                    .first()
+                    .and_then(|r| r.rsplit_once('@'))
+                    .map(|(_, d)| d.to_string())
+            })
             .unwrap_or_default()
             .to_ascii_lowercase();
         let mut run = MessageRun::new(&message_id, &domain_name);
         match self.domains().get(&domain_name).cloned() {
             Some(domain) => run.filter(&domain, envelope, body).await,
-            None => run.log(Level::Normal, format!("Unable to find AntiSpam Host Information for {domain_name}")),
+            None => run.log(
+                Level::Normal,
+                format!("Unable to find AntiSpam Host Information for {domain_name}"),
+            ),
         }
         run.outcome.log.iter().for_each(|l| self.sink.emit(l));
         run.outcome
@@ -209,8 +229,15 @@ impl MessageRun {
     }
 
     async fn filter(&mut self, domain: &Domain, envelope: &Envelope, body: Body) {
-        if domain.trusted.iter().any(|net| net.contains(&envelope.client_ip)) {
-            let text = format!("{} is a trusted address, no anti-spam checks done", envelope.client_ip);
+        if domain
+            .trusted
+            .iter()
+            .any(|net| net.contains(&envelope.client_ip))
+        {
+            let text = format!(
+                "{} is a trusted address, no anti-spam checks done",
+                envelope.client_ip
+            );
             return self.log(Level::Verbose, text);
         }
         let session = Session {
@@ -235,7 +262,12 @@ impl MessageRun {
             Body::Raw(raw) => raw,
             Body::File(path) => match std::fs::read(&path) {
                 Ok(raw) => raw,
-                Err(_) => return self.log(Level::Normal, format!("Error:unable to open body file{}", path.display())),
+                Err(_) => {
+                    return self.log(
+                        Level::Normal,
+                        format!("Error:unable to open body file{}", path.display()),
+                    );
+                }
             },
         };
         self.content_stage(domain, &session, &raw).await;
@@ -244,27 +276,42 @@ impl MessageRun {
     /// Runs every connection check at once and judges the results in configured order; once
     /// the domain's threshold is reached the rest are cancelled and their lines dropped.
     async fn connection_stage(&mut self, domain: &Domain, session: &Session) {
-        let mut runs: FuturesOrdered<_> =
-            domain.connection.iter().map(|check| async move { (check, check.run_connection(session).await) }).collect();
+        let mut runs: FuturesOrdered<_> = domain
+            .connection
+            .iter()
+            .map(|check| async move { (check, check.run_connection(session).await) })
+            .collect();
         let mut failed = 0u32;
         while let Some((check, run)) = runs.next().await {
             self.keep_log(run.log);
             let finding = match self.judge(check, run.verdict) {
                 Some(Verdict::TrustedFail(f)) => {
-                    let text = format!("message failed check<{}> which was marked as trusted, deleting", f.reason);
+                    let text = format!(
+                        "message failed check<{}> which was marked as trusted, deleting",
+                        f.reason
+                    );
                     self.log(Level::Normal, text);
-                    self.outcome.disposition = Disposition::Deleted(format!("trusted check {} failed", f.reason));
+                    self.outcome.disposition =
+                        Disposition::Deleted(format!("trusted check {} failed", f.reason));
                     return;
                 }
                 Some(Verdict::Fail(f)) => f,
                 _ => continue,
             };
             failed += finding.headers.len().max(1) as u32;
-            self.outcome.headers.extend(finding.headers.into_iter().map(|h| (h.name, h.value)));
+            self.outcome
+                .headers
+                .extend(finding.headers.into_iter().map(|h| (h.name, h.value)));
             if domain.delete_after.is_some_and(|n| failed >= n) {
-                let text = format!("message failed {failed} of {} checks, deleting", domain.total_checks);
+                let text = format!(
+                    "message failed {failed} of {} checks, deleting",
+                    domain.total_checks
+                );
                 self.log(Level::Normal, text);
-                let why = format!("{failed} of {} connection checks failed", domain.total_checks);
+                let why = format!(
+                    "{failed} of {} connection checks failed",
+                    domain.total_checks
+                );
                 self.outcome.disposition = Disposition::Deleted(why);
                 return;
             }
@@ -280,7 +327,14 @@ impl MessageRun {
         let view = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
         let message = Message {
             subject: view.subject,
-            headers: view.headers.into_iter().map(|h| runtime::Header { name: h.name, value: h.value }).collect(),
+            headers: view
+                .headers
+                .into_iter()
+                .map(|h| runtime::Header {
+                    name: h.name,
+                    value: h.value,
+                })
+                .collect(),
             text: view.text,
             html: view.html,
             size: view.size,
@@ -289,18 +343,23 @@ impl MessageRun {
         for (check, action) in &domain.content {
             let run = check.run_content(session, &message).await;
             self.keep_log(run.log);
-            let Some(Verdict::Fail(finding) | Verdict::TrustedFail(finding)) = self.judge(check, run.verdict) else {
+            let Some(Verdict::Fail(finding) | Verdict::TrustedFail(finding)) =
+                self.judge(check, run.verdict)
+            else {
                 continue;
             };
             match action {
                 Action::XHeader => {
-                    self.outcome.headers.extend(finding.headers.into_iter().map(|h| (h.name, h.value)));
+                    self.outcome
+                        .headers
+                        .extend(finding.headers.into_iter().map(|h| (h.name, h.value)));
                     if self.outcome.disposition == Disposition::Clean {
                         self.outcome.disposition = Disposition::Marked;
                     }
                 }
                 Action::Delete => {
-                    self.outcome.disposition = Disposition::Deleted(format!("{}: {}", check.name, finding.reason));
+                    self.outcome.disposition =
+                        Disposition::Deleted(format!("{}: {}", check.name, finding.reason));
                     return;
                 }
                 Action::None => {}
@@ -319,7 +378,10 @@ impl MessageRun {
         match verdict {
             Ok(Verdict::Error(why)) | Err(why) => {
                 self.outcome.errors += 1;
-                self.log(Level::Normal, format!("ERROR: check {} failed: {why}", check.name));
+                self.log(
+                    Level::Normal,
+                    format!("ERROR: check {} failed: {why}", check.name),
+                );
                 None
             }
             Ok(v) => Some(v),
@@ -331,5 +393,9 @@ impl MessageRun {
 fn whitelist_entry(domain: &Domain, sender: Option<&str>) -> Option<String> {
     let sender = sender?.trim().to_ascii_lowercase();
     let sender_domain = sender.rsplit_once('@').map(|(_, d)| d)?;
-    domain.whitelist.iter().find(|w| **w == sender || w.as_str() == sender_domain).cloned()
+    domain
+        .whitelist
+        .iter()
+        .find(|w| **w == sender || w.as_str() == sender_domain)
+        .cloned()
 }

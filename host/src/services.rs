@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::config::{parse_server, Config};
+use crate::config::{Config, parse_server};
 use crate::dns::{Resolver, ResolverConfig, Zone, ZoneServer};
 use crate::runtime::Services;
 use crate::smtp::{CalloutConfig, Callouts};
@@ -18,7 +18,11 @@ pub struct LocalDns {
 /// Starts the services the configuration asks for.
 pub async fn start(config: &Config) -> anyhow::Result<(Services, LocalDns)> {
     let r = &config.resolver;
-    let mut servers = r.servers.iter().map(|s| parse_server(s).map_err(anyhow::Error::msg)).collect::<Result<Vec<_>, _>>()?;
+    let mut servers = r
+        .servers
+        .iter()
+        .map(|s| parse_server(s).map_err(anyhow::Error::msg))
+        .collect::<Result<Vec<_>, _>>()?;
     let local = match &r.zone_file {
         Some(file) => {
             let path = config.resolve_path(file);

@@ -29,7 +29,9 @@ pub fn spawn(engine: Arc<Antispam>, poll: Duration) -> tokio::task::JoinHandle<(
 }
 
 fn modified(engine: &Antispam) -> Option<SystemTime> {
-    std::fs::metadata(engine.config_path()).and_then(|m| m.modified()).ok()
+    std::fs::metadata(engine.config_path())
+        .and_then(|m| m.modified())
+        .ok()
 }
 
 type Hangups = Option<tokio::signal::unix::Signal>;

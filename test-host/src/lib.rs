@@ -6,6 +6,7 @@ pub mod smtp_server;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use antispam_host::config::Config;
 use antispam_host::dns::{Faults, Zone, ZoneServer};
@@ -18,7 +19,7 @@ pub const MESSAGE_ID: &str = "00000000deadbeef";
 /// A running host on a configuration written to a temporary folder.
 pub struct Harness {
     /// The engine under test.
-    pub engine: Antispam,
+    pub engine: Arc<Antispam>,
     captured: Captured,
     dir: tempfile::TempDir,
 }
@@ -27,7 +28,11 @@ impl Harness {
     /// Writes `config` (with `@PLUGINS@` replaced by the components' folder and each
     /// `(name, value)` of `vars` replacing `@name@`) and `files` into a temporary folder, and
     /// starts the host on it with verbose logging captured.
-    pub async fn start(config: &str, vars: &[(&str, String)], files: &[(&str, &str)]) -> anyhow::Result<Harness> {
+    pub async fn start(
+        config: &str,
+        vars: &[(&str, String)],
+        files: &[(&str, &str)],
+    ) -> anyhow::Result<Harness> {
         let dir = tempfile::tempdir()?;
         for (name, contents) in files {
             std::fs::write(dir.path().join(name), contents)?;
@@ -36,7 +41,11 @@ impl Harness {
         std::fs::write(&path, expand(config, vars))?;
         let (sink, captured) = LogSink::capture(true);
         let engine = Antispam::start(Config::load(&path)?, sink).await?;
-        Ok(Harness { engine, captured, dir })
+        Ok(Harness {
+            engine: Arc::new(engine),
+            captured,
+            dir,
+        })
     }
 
     /// The folder holding the configuration.
@@ -58,7 +67,10 @@ impl Harness {
 
     /// Checks a message and returns the snapshot text: the log, then the outcome.
     pub async fn check(&self, envelope: &Envelope, message: &[u8]) -> String {
-        let outcome = self.engine.check(envelope, Body::Raw(message.to_vec())).await;
+        let outcome = self
+            .engine
+            .check(envelope, Body::Raw(message.to_vec()))
+            .await;
         self.take_log();
         report(&outcome)
     }
@@ -111,7 +123,9 @@ pub fn report(outcome: &Outcome) -> String {
 /// Starts a DNS server on 127.0.0.1 serving `zone` (master-file text, origin `.`).
 pub async fn dns_server(zone: &str, faults: Faults) -> ZoneServer {
     let zone = Zone::parse(zone, ".").expect("a valid fixture zone");
-    ZoneServer::start(zone, faults).await.expect("start the fixture DNS server")
+    ZoneServer::start(zone, faults)
+        .await
+        .expect("start the fixture DNS server")
 }
 
 /// A plain test message.

@@ -2,7 +2,7 @@
 //! on 127.0.0.1, with the log pinned by snapshots.
 
 use antispam_host::dns::Faults;
-use test_host::{dns_server, envelope, Harness, MESSAGE};
+use test_host::{Harness, MESSAGE, dns_server, envelope};
 
 const ZONE: &str = include_str!("../fixtures/blacklists.zone");
 
@@ -34,10 +34,17 @@ name = "spamlist"
 zone = "bl.example"
 "#;
 
-async fn run(lists: &str, extra: &str, faults: Faults, env: antispam_host::pipeline::Envelope) -> String {
+async fn run(
+    lists: &str,
+    extra: &str,
+    faults: Faults,
+    env: antispam_host::pipeline::Envelope,
+) -> String {
     let dns = dns_server(ZONE, faults).await;
     let vars = [("DNS", dns.addr().to_string())];
-    let harness = Harness::start(&config(lists, extra), &vars, &[]).await.expect("host starts");
+    let harness = Harness::start(&config(lists, extra), &vars, &[])
+        .await
+        .expect("host starts");
     harness.take_log();
     harness.check(&env, MESSAGE).await
 }
@@ -68,7 +75,13 @@ async fn ipv6_client() {
 
 #[tokio::test]
 async fn ipv4_mapped_client_is_queried_as_ipv4() {
-    let text = run(SPAMLIST, "", Faults::default(), envelope("::ffff:192.0.2.99")).await;
+    let text = run(
+        SPAMLIST,
+        "",
+        Faults::default(),
+        envelope("::ffff:192.0.2.99"),
+    )
+    .await;
     snapshot("dnsbl_ipv4_mapped_client", &text);
 }
 
@@ -155,11 +168,16 @@ zone = "bl.example"
 "#;
     let dns = dns_server(ZONE, Faults::default()).await;
     let vars = [("DNS", dns.addr().to_string())];
-    let harness = Harness::start(&config(lists, ""), &vars, &[]).await.expect("host starts");
+    let harness = Harness::start(&config(lists, ""), &vars, &[])
+        .await
+        .expect("host starts");
     harness.take_log();
     let first = harness.check(&envelope("192.0.2.99"), MESSAGE).await;
     let second = harness.check(&envelope("192.0.2.99"), MESSAGE).await;
-    snapshot("dnsbl_failed_self_test_suspends", &format!("{first}\n== next message ==\n{second}"));
+    snapshot(
+        "dnsbl_failed_self_test_suspends",
+        &format!("{first}\n== next message ==\n{second}"),
+    );
 }
 
 #[tokio::test]

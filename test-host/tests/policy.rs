@@ -3,7 +3,7 @@
 
 use antispam_host::dns::Faults;
 use antispam_host::pipeline::{Body, Envelope};
-use test_host::{dns_server, envelope, report, Harness, MESSAGE};
+use test_host::{Harness, MESSAGE, dns_server, envelope, report};
 
 const ZONE: &str = include_str!("../fixtures/blacklists.zone");
 
@@ -47,7 +47,9 @@ settings = {{ phrases = ["wholesale products"] }}
 async fn harness(domain_extra: &str) -> (Harness, antispam_host::dns::ZoneServer) {
     let dns = dns_server(ZONE, Faults::default()).await;
     let vars = [("DNS", dns.addr().to_string())];
-    let h = Harness::start(&config(domain_extra), &vars, &[]).await.expect("host starts");
+    let h = Harness::start(&config(domain_extra), &vars, &[])
+        .await
+        .expect("host starts");
     (h, dns)
 }
 
@@ -64,7 +66,8 @@ fn sender(ip: &str, helo: Option<&str>, from: &str) -> Envelope {
     env
 }
 
-const SPAMMY: &[u8] = b"From: seller@spam.example\r\nSubject: offer\r\n\r\nOur Wholesale   Products are cheap.\r\n";
+const SPAMMY: &[u8] =
+    b"From: seller@spam.example\r\nSubject: offer\r\n\r\nOur Wholesale   Products are cheap.\r\n";
 
 #[tokio::test]
 async fn domain_settings_are_added_at_start() {
@@ -76,7 +79,12 @@ async fn domain_settings_are_added_at_start() {
 async fn below_threshold_adds_headers_and_goes_on_to_content() {
     let (h, _dns) = harness("delete-after = 5\nprefix-subject = true").await;
     h.take_log();
-    let text = h.check(&sender("192.0.2.99", Some("localhost"), "seller@spam.example"), SPAMMY).await;
+    let text = h
+        .check(
+            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
+            SPAMMY,
+        )
+        .await;
     snapshot("policy_below_threshold", &text);
 }
 
@@ -84,7 +92,9 @@ async fn below_threshold_adds_headers_and_goes_on_to_content() {
 async fn reaching_the_threshold_deletes_and_stops() {
     let (h, _dns) = harness("delete-after = 3").await;
     h.take_log();
-    let text = h.check(&sender("192.0.2.99", None, "seller@spam.example"), SPAMMY).await;
+    let text = h
+        .check(&sender("192.0.2.99", None, "seller@spam.example"), SPAMMY)
+        .await;
     snapshot("policy_threshold_reached", &text);
 }
 
@@ -92,9 +102,15 @@ async fn reaching_the_threshold_deletes_and_stops() {
 async fn threshold_above_the_number_of_checks_is_rejected() {
     let dns = dns_server(ZONE, Faults::default()).await;
     let vars = [("DNS", dns.addr().to_string())];
-    let err = Harness::start(&config("delete-after = 6"), &vars, &[]).await.err().expect("rejected");
+    let err = Harness::start(&config("delete-after = 6"), &vars, &[])
+        .await
+        .err()
+        .expect("rejected");
     let text = format!("{err:#}");
-    assert!(text.contains("antispam.toml:8: delete-after: 6 exceeds the 5 enabled"), "{text}");
+    assert!(
+        text.contains("antispam.toml:8: delete-after: 6 exceeds the 5 enabled"),
+        "{text}"
+    );
     let ok = Harness::start(&config("delete-after = 5"), &vars, &[]).await;
     assert!(ok.is_ok(), "5 of 5 is accepted");
 }
@@ -103,7 +119,9 @@ async fn threshold_above_the_number_of_checks_is_rejected() {
 async fn trusted_address_skips_every_check() {
     let (h, dns) = harness("trusted-ips = [\"10.0.0.0/255.0.0.0\", \"192.0.2.0/24\"]").await;
     h.take_log();
-    let text = h.check(&sender("192.0.2.99", None, "seller@spam.example"), SPAMMY).await;
+    let text = h
+        .check(&sender("192.0.2.99", None, "seller@spam.example"), SPAMMY)
+        .await;
     assert_eq!(dns.queries(), 0, "no DNS query for a trusted address");
     snapshot("policy_trusted_address", &text);
 }
@@ -112,15 +130,26 @@ async fn trusted_address_skips_every_check() {
 async fn whitelisted_sender_skips_content_filtering() {
     let (h, _dns) = harness("whitelist = [\"Spam.Example\"]").await;
     h.take_log();
-    let text = h.check(&sender("192.0.2.99", Some("localhost"), "seller@spam.example"), SPAMMY).await;
+    let text = h
+        .check(
+            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
+            SPAMMY,
+        )
+        .await;
     snapshot("policy_whitelist_content_only", &text);
 }
 
 #[tokio::test]
 async fn whitelisted_sender_skips_everything_when_not_content_only() {
-    let (h, dns) = harness("whitelist = [\"SELLER@spam.example\"]\nwhitelist-content-only = false").await;
+    let (h, dns) =
+        harness("whitelist = [\"SELLER@spam.example\"]\nwhitelist-content-only = false").await;
     h.take_log();
-    let text = h.check(&sender("192.0.2.99", Some("localhost"), "seller@spam.example"), SPAMMY).await;
+    let text = h
+        .check(
+            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
+            SPAMMY,
+        )
+        .await;
     assert_eq!(dns.queries(), 0, "no connection check ran");
     snapshot("policy_whitelist_everything", &text);
 }
@@ -139,7 +168,13 @@ async fn unreadable_body_file_is_logged() {
     let (h, _dns) = harness("").await;
     h.take_log();
     let missing = h.dir().join("no-such-body.eml");
-    let outcome = h.engine.check(&sender("192.0.2.1", Some("localhost"), "a@example.org"), Body::File(missing)).await;
+    let outcome = h
+        .engine
+        .check(
+            &sender("192.0.2.1", Some("localhost"), "a@example.org"),
+            Body::File(missing),
+        )
+        .await;
     let text = report(&outcome).replace(&h.dir().display().to_string(), "<dir>");
     snapshot("policy_unreadable_body", &text);
 }

@@ -2,7 +2,7 @@
 //! one check's result, logged as an error; the chain goes on and the message is not lost.
 
 use antispam_host::dns::Faults;
-use test_host::{dns_server, envelope, Harness, MESSAGE};
+use test_host::{Harness, MESSAGE, dns_server, envelope};
 
 const ZONE: &str = include_str!("../fixtures/blacklists.zone");
 
@@ -37,7 +37,9 @@ zone = "bl.example"
 async fn run(behaviour: &str) -> String {
     let dns = dns_server(ZONE, Faults::default()).await;
     let vars = [("DNS", dns.addr().to_string())];
-    let harness = Harness::start(&config(behaviour), &vars, &[]).await.expect("host starts");
+    let harness = Harness::start(&config(behaviour), &vars, &[])
+        .await
+        .expect("host starts");
     harness.take_log();
     let first = harness.check(&envelope("192.0.2.99"), MESSAGE).await;
     // A second message shows the host recovered: a fresh instance replaces the broken one.
@@ -70,7 +72,10 @@ async fn memory_hungry_component_is_stopped_by_its_cap() {
 async fn flooding_component_is_bounded() {
     let text = run("flood").await;
     let lines = text.lines().filter(|l| l.contains("testbed: line")).count();
-    assert!(lines <= 2 * 1000, "the host keeps at most 1000 lines per call, got {lines}");
+    assert!(
+        lines <= 2 * 1000,
+        "the host keeps at most 1000 lines per call, got {lines}"
+    );
     assert!(text.contains("further log lines dropped"));
 }
 
@@ -78,7 +83,10 @@ async fn flooding_component_is_bounded() {
 async fn refused_settings_reject_the_configuration() {
     let dns = dns_server(ZONE, Faults::default()).await;
     let vars = [("DNS", dns.addr().to_string())];
-    let err = Harness::start(&config("refuse-settings"), &vars, &[]).await.err().expect("start fails");
+    let err = Harness::start(&config("refuse-settings"), &vars, &[])
+        .await
+        .err()
+        .expect("start fails");
     let text = format!("{err:#}");
     assert!(text.contains("antispam.toml:"), "{text}");
     assert!(text.contains("testbed refuses these settings"), "{text}");

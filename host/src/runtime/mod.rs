@@ -12,13 +12,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
 
 pub use bindings::types::{
     Finding, Header, IpAddress, Message, Session, Settings, SettingsFile, Verdict,
 };
 use bindings::{connection::ConnectionPluginPre, content::ContentPluginPre};
-pub use state::{ip_from_wit, ip_to_wit, HostState, Services};
+pub use state::{HostState, Services, ip_from_wit, ip_to_wit};
 
 use crate::log::Level;
 
@@ -120,13 +122,15 @@ impl Runtime {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(wt)?;
         let weak = engine.weak();
-        std::thread::Builder::new().name("epoch-ticker".into()).spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })?;
+        std::thread::Builder::new()
+            .name("epoch-ticker".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })?;
         let mut connection_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut connection_linker).map_err(wt)?;
         bindings::connection::ConnectionPlugin::add_to_linker::<_, HasSelf<HostState>>(
@@ -174,13 +178,17 @@ impl Runtime {
                     .and_then(ContentPluginPre::new)
                     .map(Pre::Content)
             })
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{} is neither a connection-plugin nor a content-plugin component: {e:#}",
-                path.display()
-            )
-        })?;
-        let loaded = Arc::new(Loaded { path: path.to_path_buf(), modified, pre });
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{} is neither a connection-plugin nor a content-plugin component: {e:#}",
+                    path.display()
+                )
+            })?;
+        let loaded = Arc::new(Loaded {
+            path: path.to_path_buf(),
+            modified,
+            pre,
+        });
         cache.insert(path.to_path_buf(), loaded.clone());
         Ok(loaded)
     }
@@ -231,10 +239,14 @@ impl Warm {
     async fn call(&mut self, call: Call<'_>) -> wasmtime::Result<Verdict> {
         match (&self.instance, call) {
             (Instance::Connection(i), Call::Connection(session)) => {
-                i.antispam_plugin_connection_check().call_check(&mut self.store, session).await
+                i.antispam_plugin_connection_check()
+                    .call_check(&mut self.store, session)
+                    .await
             }
             (Instance::Content(i), Call::Content(session, message)) => {
-                i.antispam_plugin_content_check().call_check(&mut self.store, session, message).await
+                i.antispam_plugin_content_check()
+                    .call_check(&mut self.store, session, message)
+                    .await
             }
             _ => Err(wasmtime::Error::msg("the check does not serve this stage")),
         }
@@ -275,7 +287,11 @@ impl Check {
         let (warm, counted, log) = check.instantiate().await?;
         check.counted = counted;
         if check.limits.max_idle > 0 {
-            check.idle.lock().unwrap_or_else(|e| e.into_inner()).push(warm);
+            check
+                .idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(warm);
         }
         Ok((check, log))
     }
@@ -301,7 +317,12 @@ impl Check {
             Some(w) => w,
             None => match self.instantiate().await {
                 Ok((w, _, _)) => w,
-                Err(e) => return Run { verdict: Err(e), log: Vec::new() },
+                Err(e) => {
+                    return Run {
+                        verdict: Err(e),
+                        log: Vec::new(),
+                    };
+                }
             },
         };
         warm.store.data_mut().begin_call();
@@ -328,7 +349,9 @@ impl Check {
     /// Explains a trap, with the guest's panic message when it printed one.
     fn describe_trap(&self, warm: &Warm, trap: &wasmtime::Error) -> String {
         let mut why = match trap.downcast_ref::<wasmtime::Trap>() {
-            Some(wasmtime::Trap::Interrupt) => format!("exceeded its CPU budget of {:?}", self.limits.cpu),
+            Some(wasmtime::Trap::Interrupt) => {
+                format!("exceeded its CPU budget of {:?}", self.limits.cpu)
+            }
             Some(t) => format!("trapped: {t}"),
             None => trap.root_cause().to_string(),
         };
@@ -344,7 +367,10 @@ impl Check {
     /// Instantiates the component and configures it with this check's settings.
     async fn instantiate(&self) -> Result<(Warm, u32, Vec<(Level, String)>), String> {
         let label = self.loaded.path.display().to_string();
-        let mut store = Store::new(&self.runtime.engine, HostState::new(self.services.clone(), &self.limits));
+        let mut store = Store::new(
+            &self.runtime.engine,
+            HostState::new(self.services.clone(), &self.limits),
+        );
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_callback(|ctx| {
             if ctx.data().within_cpu_budget() {
@@ -383,6 +409,14 @@ impl Check {
             Ok(Err(trap)) => return Err(format!("{label}: {trap:#}")),
             Err(_) => return Err(format!("{label}: configure timed out")),
         };
-        Ok((Warm { store, instance, uses: 0 }, counted, log))
+        Ok((
+            Warm {
+                store,
+                instance,
+                uses: 0,
+            },
+            counted,
+            log,
+        ))
     }
 }

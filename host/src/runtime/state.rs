@@ -9,8 +9,8 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{dns, log, smtp, types};
 use super::Limits;
+use super::bindings::{dns, log, smtp, types};
 use crate::dns as host_dns;
 use crate::log::Level;
 use crate::smtp::{CalloutResult, Callouts};
@@ -90,7 +90,10 @@ impl HostState {
     pub(super) fn take_log(&mut self) -> Vec<(Level, String)> {
         let mut lines = std::mem::take(&mut self.log);
         if self.dropped_lines > 0 {
-            let note = format!("ERROR: {} further log lines dropped at the bound", self.dropped_lines);
+            let note = format!(
+                "ERROR: {} further log lines dropped at the bound",
+                self.dropped_lines
+            );
             lines.push((Level::Normal, note));
         }
         lines
@@ -112,7 +115,10 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -144,8 +150,12 @@ impl log::Host for HostState {
 impl dns::Host for HostState {
     async fn resolve(&mut self, queries: Vec<dns::Query>) -> wasmtime::Result<Vec<dns::Lookup>> {
         if queries.len() > MAX_BATCH {
-            let err = dns::DnsError::BadReply(format!("more than {MAX_BATCH} queries in one batch"));
-            let failed = dns::Lookup { answer: Err(err), retries: 0 };
+            let err =
+                dns::DnsError::BadReply(format!("more than {MAX_BATCH} queries in one batch"));
+            let failed = dns::Lookup {
+                answer: Err(err),
+                retries: 0,
+            };
             return Ok(vec![failed; queries.len()]);
         }
         let queries: Vec<host_dns::Query> = queries.into_iter().map(query_from_wit).collect();
@@ -166,7 +176,9 @@ impl dns::Host for HostState {
     }
 
     async fn suspend(&mut self, zone: String, seconds: u32) -> wasmtime::Result<()> {
-        self.services.dns.suspend(&zone, Duration::from_secs(u64::from(seconds)));
+        self.services
+            .dns
+            .suspend(&zone, Duration::from_secs(u64::from(seconds)));
         Ok(())
     }
 }
@@ -180,8 +192,9 @@ impl smtp::Host for HostState {
         }
         let callouts = self.services.callouts.clone();
         let addr = SocketAddr::new(ip, request.port);
-        let result =
-            self.waiting(callouts.probe(addr, &request.helo_name, &request.recipient)).await;
+        let result = self
+            .waiting(callouts.probe(addr, &request.helo_name, &request.recipient))
+            .await;
         Ok(callout_to_wit(result))
     }
 }
@@ -233,9 +246,13 @@ fn lookup_to_wit(lookup: host_dns::Lookup) -> dns::Lookup {
             .map(|r| match r {
                 host_dns::RecordData::A(a) => dns::RecordData::A(ip_to_wit(a.into())),
                 host_dns::RecordData::Aaaa(a) => dns::RecordData::Aaaa(ip_to_wit(a.into())),
-                host_dns::RecordData::Mx { preference, exchange } => {
-                    dns::RecordData::Mx(dns::MxRecord { preference, exchange })
-                }
+                host_dns::RecordData::Mx {
+                    preference,
+                    exchange,
+                } => dns::RecordData::Mx(dns::MxRecord {
+                    preference,
+                    exchange,
+                }),
                 host_dns::RecordData::Txt(t) => dns::RecordData::Txt(t),
                 host_dns::RecordData::Ptr(p) => dns::RecordData::Ptr(p),
             })
@@ -250,11 +267,17 @@ fn lookup_to_wit(lookup: host_dns::Lookup) -> dns::Lookup {
             host_dns::DnsError::Suspended => dns::DnsError::Suspended,
         }),
     };
-    dns::Lookup { answer, retries: lookup.retries }
+    dns::Lookup {
+        answer,
+        retries: lookup.retries,
+    }
 }
 
 fn callout_to_wit(result: CalloutResult) -> smtp::CalloutResult {
-    let reply = |r: crate::smtp::Reply| smtp::Reply { code: r.code, text: r.text };
+    let reply = |r: crate::smtp::Reply| smtp::Reply {
+        code: r.code,
+        text: r.text,
+    };
     match result {
         CalloutResult::ConnectFailed(m) => smtp::CalloutResult::ConnectFailed(m),
         CalloutResult::GreetingRejected(r) => smtp::CalloutResult::GreetingRejected(reply(r)),

@@ -22,10 +22,7 @@ pub fn word_probability(c: Counts, good_messages: u32, spam_messages: u32, s: f6
 /// arguments neither underflow nor overflow.
 pub fn chi2q(chi2: f64, dof: usize) -> f64 {
     let m = chi2 / 2.0;
-    if m.is_nan() {
-        return 1.0;
-    }
-    if m <= 0.0 {
+    if m.is_nan() || m <= 0.0 {
         return 1.0;
     }
     if m.is_infinite() {

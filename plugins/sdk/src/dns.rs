@@ -12,7 +12,12 @@ pub fn resolve(queries: &[Query]) -> Vec<Lookup> {
 impl Query {
     /// A query to the host's default resolver over UDP.
     pub fn new(name: impl Into<String>, record_type: RecordType) -> Self {
-        Query { name: name.into(), record_type, server: None, transport: Transport::Udp }
+        Query {
+            name: name.into(),
+            record_type,
+            server: None,
+            transport: Transport::Udp,
+        }
     }
 }
 

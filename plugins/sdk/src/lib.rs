@@ -45,26 +45,36 @@ impl Settings {
 
     /// The contents of the file named by settings key `key`, if the configuration named one.
     pub fn file(&self, key: &str) -> Option<&[u8]> {
-        self.files.iter().find(|f| f.key == key).map(|f| f.contents.as_slice())
+        self.files
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| f.contents.as_slice())
     }
 
     /// The contents of the file named by `key` as text (invalid UTF-8 is replaced).
     pub fn text_file(&self, key: &str) -> Option<String> {
-        self.file(key).map(|b| String::from_utf8_lossy(b).into_owned())
+        self.file(key)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 }
 
 impl Header {
     /// A header field.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Header { name: name.into(), value: value.into() }
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
 impl Verdict {
     /// A failure with one X-header.
     pub fn fail(reason: impl Into<String>, header: Header) -> Self {
-        Verdict::Fail(Finding { reason: reason.into(), headers: vec![header] })
+        Verdict::Fail(Finding {
+            reason: reason.into(),
+            headers: vec![header],
+        })
     }
 }
 

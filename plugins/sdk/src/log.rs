@@ -1,6 +1,6 @@
 //! The host's anti-spam log.
 
-use crate::bindings::log_import::{emit, Level};
+use crate::bindings::log_import::{Level, emit};
 
 /// Logs a line at the normal level.
 pub fn normal(line: impl AsRef<str>) {

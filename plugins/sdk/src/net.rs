@@ -61,7 +61,11 @@ pub fn reversed_labels(ip: IpAddr) -> String {
 
 /// The PTR query name for an address (`in-addr.arpa` or `ip6.arpa`).
 pub fn reverse_name(ip: IpAddr) -> String {
-    let zone = if ip.is_ipv4() { "in-addr.arpa" } else { "ip6.arpa" };
+    let zone = if ip.is_ipv4() {
+        "in-addr.arpa"
+    } else {
+        "ip6.arpa"
+    };
     format!("{}.{zone}", reversed_labels(ip))
 }
 
@@ -90,6 +94,9 @@ mod tests {
 
     #[test]
     fn reverse_name_has_arpa_zone() {
-        assert_eq!(reverse_name("10.1.2.3".parse().unwrap()), "3.2.1.10.in-addr.arpa");
+        assert_eq!(
+            reverse_name("10.1.2.3".parse().unwrap()),
+            "3.2.1.10.in-addr.arpa"
+        );
     }
 }

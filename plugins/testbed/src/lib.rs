@@ -1,7 +1,7 @@
 //! A connection check that misbehaves on purpose, so tests can show the host's sandbox: one
 //! bad check costs its own result, the chain goes on and the host does not crash.
 
-use antispam_sdk::{log, ConnectionCheck, Session, Settings, Verdict};
+use antispam_sdk::{ConnectionCheck, Session, Settings, Verdict, log};
 use serde::Deserialize;
 
 /// What the check does when called.
@@ -39,7 +39,9 @@ impl ConnectionCheck for Testbed {
         if s.behaviour == Behaviour::RefuseSettings {
             return Err("testbed refuses these settings".into());
         }
-        Ok(Testbed { behaviour: s.behaviour })
+        Ok(Testbed {
+            behaviour: s.behaviour,
+        })
     }
 
     fn check(&self, session: &Session) -> Verdict {
