@@ -11,6 +11,7 @@ pub mod config;
 pub mod corpus;
 pub mod dns;
 pub mod domains;
+pub mod eval;
 pub mod log;
 pub mod message;
 pub mod pipeline;

@@ -49,7 +49,10 @@ impl MessageView {
             .iter()
             .map(|h| Header {
                 name: h.name().to_string(),
-                value: header_text(msg.header_raw(h.name()).unwrap_or_default()),
+                value: header_text(&String::from_utf8_lossy(
+                    raw.get(h.offset_start as usize..h.offset_end as usize)
+                        .unwrap_or_default(),
+                )),
             })
             .collect();
         let mut budget = max_text_bytes;
@@ -113,6 +116,19 @@ mod tests {
                 .iter()
                 .any(|h| h.name == "From" && h.value == "a@example.com")
         );
+    }
+
+    #[test]
+    fn repeated_headers_keep_their_own_values() {
+        let raw = b"Received: from a.example\r\n\tby b.example\r\nReceived: from c.example\r\nSubject: x\r\n\r\nbody";
+        let v = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
+        let received: Vec<&str> = v
+            .headers
+            .iter()
+            .filter(|h| h.name == "Received")
+            .map(|h| h.value.as_str())
+            .collect();
+        assert_eq!(received, ["from a.example by b.example", "from c.example"]);
     }
 
     #[test]

@@ -304,6 +304,7 @@ mod tests {
     /// The accuracy target on the shared corpus (Robinson mode, two states, train/test split):
     /// at most 1 false positive in the test ham and at most 1 % false negatives.
     /// Run with `cargo test -p antispam-host --lib corpus_accuracy -- --ignored --nocapture`.
+    /// With the current defaults it reports 1 FP and 14 FN (2.3 %) and so fails the FN bound.
     #[test]
     #[ignore = "needs /work/shared/corpus; slow"]
     fn corpus_accuracy() {

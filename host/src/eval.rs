@@ -1,0 +1,184 @@
+//! `antispam eval`: runs labelled mail through the configured chain (the real components,
+//! in wasm) and reports the confusion matrix, the error rates, the throughput on one core and
+//! the peak memory. It is also the project's end-to-end throughput bench.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use crate::config::Config;
+use crate::corpus::{self, Sample};
+use crate::log::LogSink;
+use crate::pipeline::{Antispam, Body, Disposition, Envelope};
+
+/// Arguments of `antispam eval`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvalArgs {
+    /// The configuration whose chain is measured.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Good mail: folders of `.eml` files or mbox files.
+    #[arg(long, num_args = 1..)]
+    pub good: Vec<PathBuf>,
+    /// Spam: folders of `.eml` files or mbox files.
+    #[arg(long, num_args = 1..)]
+    pub spam: Vec<PathBuf>,
+    /// A split file (`file<TAB>label<TAB>split`) instead of `--good`/`--spam`.
+    #[arg(long, conflicts_with_all = ["good", "spam"])]
+    pub split: Option<PathBuf>,
+    /// Which rows of the split file to measure.
+    #[arg(long, default_value = "test", requires = "split")]
+    pub split_name: String,
+    /// The receiving domain whose settings apply (default: the first configured domain).
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Passes over the messages (more passes steady the throughput figure).
+    #[arg(long, default_value_t = 1)]
+    pub rounds: usize,
+    /// List the misclassified messages.
+    #[arg(long)]
+    pub list_errors: bool,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Good mail delivered clean.
+    pub true_negatives: usize,
+    /// Good mail marked or deleted.
+    pub false_positives: Vec<String>,
+    /// Spam marked or deleted.
+    pub true_positives: usize,
+    /// Spam delivered clean.
+    pub false_negatives: Vec<String>,
+    /// Checks that errored.
+    pub errors: usize,
+    /// Messages checked per second (all rounds).
+    pub per_second: f64,
+}
+
+/// Runs `antispam eval` on the current thread (one core) and prints the report.
+pub async fn run(args: &EvalArgs) -> anyhow::Result<Report> {
+    let config = Config::load(&args.config)?;
+    let domain = match &args.domain {
+        Some(d) => d.clone(),
+        None => config
+            .domains
+            .first()
+            .map(|d| d.get_ref().name.clone())
+            .context("no domain configured")?,
+    };
+    let samples = gather(args)?;
+    if samples.is_empty() {
+        bail!("no messages to evaluate");
+    }
+    let engine = Antispam::start(config, LogSink::capture(false).0).await?;
+    let report = measure(&engine, &domain, &samples, args.rounds.max(1)).await;
+    print(
+        &report,
+        samples.len() * args.rounds.max(1),
+        args.list_errors,
+    );
+    Ok(report)
+}
+
+fn gather(args: &EvalArgs) -> anyhow::Result<Vec<Sample>> {
+    if let Some(split) = &args.split {
+        return corpus::read_split(split, &args.split_name);
+    }
+    let mut samples = Vec::new();
+    for (paths, spam) in [(&args.good, false), (&args.spam, true)] {
+        for path in paths {
+            samples.extend(corpus::read_path(path, spam)?);
+        }
+    }
+    Ok(samples)
+}
+
+/// Checks every sample `rounds` times; the confusion matrix comes from the first round.
+pub async fn measure(engine: &Antispam, domain: &str, samples: &[Sample], rounds: usize) -> Report {
+    let mut report = Report::default();
+    let envelope = Envelope {
+        message_id: None,
+        domain: Some(domain.to_string()),
+        client_ip: std::net::Ipv4Addr::LOCALHOST.into(),
+        helo: None,
+        mail_from: None,
+        recipients: Vec::new(),
+    };
+    let start = Instant::now();
+    for round in 0..rounds {
+        for sample in samples {
+            let outcome = engine.check(&envelope, Body::Raw(sample.raw.clone())).await;
+            if round > 0 {
+                continue;
+            }
+            report.errors += outcome.errors;
+            match (sample.spam, outcome.disposition == Disposition::Clean) {
+                (false, true) => report.true_negatives += 1,
+                (false, false) => report.false_positives.push(sample.name.clone()),
+                (true, false) => report.true_positives += 1,
+                (true, true) => report.false_negatives.push(sample.name.clone()),
+            }
+        }
+    }
+    report.per_second = (samples.len() * rounds) as f64 / start.elapsed().as_secs_f64();
+    report
+}
+
+fn print(r: &Report, checked: usize, list_errors: bool) {
+    let good = r.true_negatives + r.false_positives.len();
+    let spam = r.true_positives + r.false_negatives.len();
+    let pct = |n: usize, of: usize| {
+        if of == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / of as f64
+        }
+    };
+    println!("                 classified good  classified spam");
+    println!(
+        "good ({good:5})     {:15}  {:15}",
+        r.true_negatives,
+        r.false_positives.len()
+    );
+    println!(
+        "spam ({spam:5})     {:15}  {:15}",
+        r.false_negatives.len(),
+        r.true_positives
+    );
+    println!(
+        "false positives: {} of {good} ({:.2} %)",
+        r.false_positives.len(),
+        pct(r.false_positives.len(), good)
+    );
+    println!(
+        "false negatives: {} of {spam} ({:.2} %)",
+        r.false_negatives.len(),
+        pct(r.false_negatives.len(), spam)
+    );
+    println!("check errors:    {}", r.errors);
+    println!(
+        "throughput:      {:.0} messages/s ({checked} checked on one core)",
+        r.per_second
+    );
+    if let Some(peak) = peak_memory_kib() {
+        println!("peak memory:     {:.1} MiB", peak as f64 / 1024.0);
+    }
+    if list_errors {
+        r.false_positives
+            .iter()
+            .for_each(|n| println!("false positive: {n}"));
+        r.false_negatives
+            .iter()
+            .for_each(|n| println!("false negative: {n}"));
+    }
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in KiB.
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

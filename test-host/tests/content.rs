@@ -1,0 +1,593 @@
+//! Content filtering end to end: the real host runs the real `phrase`, `html` and `bayes`
+//! components on RFC 5322 messages, and each snapshot pins the configure-time log, then every
+//! message's log (verbose lines included) and outcome. No DNS is involved.
+
+use test_host::{Harness, envelope};
+
+/// The fixture files every scenario's folder holds (settings name them by `*-file` keys).
+const FILES: &[(&str, &str)] = &[
+    (
+        "antispam-table.txt",
+        include_str!("../fixtures/content/antispam-table.txt"),
+    ),
+    (
+        "phrases.txt",
+        include_str!("../fixtures/content/phrases.txt"),
+    ),
+    (
+        "url-domains.txt",
+        include_str!("../fixtures/content/url-domains.txt"),
+    ),
+    (
+        "exclude.txt",
+        include_str!("../fixtures/content/exclude.txt"),
+    ),
+    (
+        "empty-table.txt",
+        "#antispam-table v1 good=0 spam=25 tokens=imail\nviagra,99,0,20\n",
+    ),
+];
+
+/// One content check of `example.com`: the component and its settings (TOML lines).
+fn check(component: &str, settings: &str) -> String {
+    format!(
+        "\n[[domain.check]]\ncomponent = \"@PLUGINS@/{component}.wasm\"\n[domain.check.settings]\n{settings}\n"
+    )
+}
+
+/// Starts the host with `example.com` running `checks` in order; returns the harness and
+/// the configure-time log.
+async fn start(checks: &[String]) -> (Harness, String) {
+    let config = format!("[[domain]]\nname = \"example.com\"\n{}", checks.concat());
+    let harness = Harness::start(&config, &[], FILES)
+        .await
+        .expect("host starts");
+    let setup = harness.take_log().join("\n");
+    (harness, setup)
+}
+
+/// The snapshot text of a scenario: the configure-time log, then each labelled message's log
+/// and outcome.
+async fn scenario(checks: &[String], messages: &[(&str, Vec<u8>)]) -> String {
+    let (harness, setup) = start(checks).await;
+    let mut out = vec![format!("== configure ==\n{setup}")];
+    for (label, message) in messages {
+        let mut env = envelope("192.0.2.1");
+        env.mail_from = Some("sender@example.org".into());
+        out.push(format!(
+            "== {label} ==\n{}",
+            harness.check(&env, message).await
+        ));
+    }
+    out.join("\n")
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// A plain-text message.
+fn plain(subject: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: sender@example.org\r\nTo: postmaster@example.com\r\nSubject: {subject}\r\n\
+         Message-ID: <m1@example.org>\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+/// A multipart/alternative message with a text/plain and a text/html part.
+fn alternative(subject: &str, text: &str, html: &str) -> Vec<u8> {
+    format!(
+        "From: sender@example.org\r\nTo: postmaster@example.com\r\nSubject: {subject}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"=_b1\"\r\n\r\n\
+         This is a multi-part message in MIME format.\r\n\
+         --=_b1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n{text}\r\n\
+         --=_b1\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n<html><body>{html}</body></html>\r\n\
+         --=_b1--\r\n"
+    )
+    .into_bytes()
+}
+
+/// A message whose only part is text/html, so every filter sees the HTML's text alone.
+fn html_only(subject: &str, html: &str) -> Vec<u8> {
+    format!(
+        "From: sender@example.org\r\nTo: postmaster@example.com\r\nSubject: {subject}\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n\
+         <html><body>{html}</body></html>\r\n"
+    )
+    .into_bytes()
+}
+
+// ---------------------------------------------------------------------------------------
+// Phrase filter and URL Domain Black List (seed T02, T04, T06, T12, T13, T14, T17, T19).
+
+#[tokio::test]
+async fn phrase_file_matches_the_body() {
+    let checks = [check("phrase", "phrases-file = \"phrases.txt\"")];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "phrase in the body, other case and spacing",
+                plain("offer", "Our Wholesale   Products!"),
+            ),
+            ("phrase of symbols only", plain("offer", "Earn $$$ fast")),
+            ("no phrase", plain("lunch", "See you at noon.")),
+            (
+                "phrase split across the lines of a paragraph",
+                plain("offer", "Wholesale\r\nproducts here"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_phrase_file_matches_body", &text);
+}
+
+#[tokio::test]
+async fn phrase_scan_subject_ignores_the_body() {
+    let checks = [check(
+        "phrase",
+        "phrases = [\"wholesale products\"]\nscan = \"subject\"",
+    )];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "phrase in the body only",
+                plain("offer", "wholesale products"),
+            ),
+            (
+                "phrase in the subject",
+                plain("Wholesale products", "nothing here"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_phrase_scan_subject", &text);
+}
+
+#[tokio::test]
+async fn phrase_scan_body_ignores_the_subject() {
+    let checks = [check(
+        "phrase",
+        "phrases = [\"wholesale products\"]\nscan = \"body\"",
+    )];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "phrase in the subject only",
+                plain("Wholesale products", "nothing here"),
+            ),
+            (
+                "phrase in the HTML part's text",
+                alternative("offer", "see below", "<b>wholesale</b> products"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_phrase_scan_body", &text);
+}
+
+#[tokio::test]
+async fn phrase_normalize_words() {
+    let message = || plain("pills", "cheap v-i-a-g-r-a here");
+    let on = [check(
+        "phrase",
+        "phrases = [\"viagra\"]\nnormalize-words = true",
+    )];
+    let off = [check("phrase", "phrases = [\"viagra\"]")];
+    let text = [
+        "### normalize-words = true".to_string(),
+        scenario(&on, &[("hyphenated word", message())]).await,
+        "### normalize-words = false".to_string(),
+        scenario(&off, &[("hyphenated word", message())]).await,
+    ];
+    snapshot("content_phrase_normalize_words", &text.join("\n"));
+}
+
+#[tokio::test]
+async fn phrase_domain_matches_text_not_links() {
+    let checks = [check("phrase", "phrases = [\"spam.com\"]")];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "domain written in the text",
+                plain("hi", "visit spam.com today"),
+            ),
+            (
+                "domain only in a link",
+                html_only("hi", "<a href=\"http://spam.com/\">here</a>"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_phrase_domain_in_text_not_link", &text);
+}
+
+#[tokio::test]
+async fn phrase_without_host_information() {
+    let checks = [check("phrase", "scan = \"both\"")];
+    let text = scenario(
+        &checks,
+        &[("any message", plain("offer", "wholesale products"))],
+    )
+    .await;
+    snapshot("content_phrase_no_host_information", &text);
+}
+
+#[tokio::test]
+async fn phrase_disabled() {
+    let checks = [check(
+        "phrase",
+        "enabled = false\nphrases = [\"wholesale products\"]",
+    )];
+    let text = scenario(
+        &checks,
+        &[("phrase in the body", plain("offer", "wholesale products"))],
+    )
+    .await;
+    snapshot("content_phrase_disabled", &text);
+}
+
+#[tokio::test]
+async fn phrase_and_url_lists_both_empty() {
+    let checks = [check("phrase", "phrases = []\nurl-domains = []")];
+    let text = scenario(
+        &checks,
+        &[(
+            "link in the text",
+            plain("hi", "see http://www.ipswitch.com/"),
+        )],
+    )
+    .await;
+    snapshot("content_phrase_empty_lists", &text);
+}
+
+#[tokio::test]
+async fn url_list_matches_at_label_boundaries() {
+    let checks = [check(
+        "phrase",
+        "phrases = []\nurl-domains-file = \"url-domains.txt\"",
+    )];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "subdomain URL in the text",
+                plain("hi", "go to http://www.mail.ipswitch.com/x now"),
+            ),
+            (
+                "image source in HTML",
+                html_only("hi", "<img src=\"http://ipswitch.com/a.gif\">"),
+            ),
+            (
+                "lookalike host",
+                plain("hi", "go to http://notipswitch.com/ now"),
+            ),
+            (
+                "user info, port and capitals in an HTML link",
+                html_only("hi", "<a href=\"http://u@IPSWITCH.com:8080/\">x</a>"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_url_label_boundary", &text);
+}
+
+#[tokio::test]
+async fn url_www_entry_matches_only_that_host() {
+    let checks = [check("phrase", "url-domains = [\"www.ipswitch.com\"]")];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "the exact host",
+                plain("hi", "see http://www.ipswitch.com/"),
+            ),
+            (
+                "a host below it",
+                plain("hi", "see http://www.mail.ipswitch.com/"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_url_www_entry", &text);
+}
+
+#[tokio::test]
+async fn phrases_are_searched_before_urls() {
+    let checks = [check(
+        "phrase",
+        "phrases = [\"act now\"]\nurl-domains = [\"ipswitch.com\"]",
+    )];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "phrase and listed link",
+                plain("hi", "Act now: http://ipswitch.com/"),
+            ),
+            ("listed link only", plain("hi", "see http://ipswitch.com/")),
+        ],
+    )
+    .await;
+    snapshot("content_phrase_before_url", &text);
+}
+
+// ---------------------------------------------------------------------------------------
+// HTML feature filter (seed T03, T05, T18, T36-T42).
+
+/// Each feature with an HTML fragment showing it (and no other feature of the list).
+const FEATURES: [(&str, &str); 8] = [
+    ("invalid-tag", "<p>Make money <blink>now</blink></p>"),
+    (
+        "nested-table",
+        "<table><tr><td><table class=\"inner\"><tr><td>deal</td></tr></table></td></tr></table>",
+    ),
+    (
+        "image-tag",
+        "<p>Look</p><img src=\"http://images.example.net/a.gif\" width=1 height=1>",
+    ),
+    (
+        "deceptive-url",
+        "<p>Log in at <a href=\"http://192.0.2.9/login\">https://www.paypal.com/</a></p>",
+    ),
+    (
+        "hyperlink",
+        "<p>See <a href=\"http://shop.example.net/offer\">our offer</a></p>",
+    ),
+    (
+        "mailto-hyperlink",
+        "<p><a href=\"mailto:sales@example.net\">write to us</a></p>",
+    ),
+    (
+        "script-tag",
+        "<script type=\"text/javascript\">window.open()</script><p>hello</p>",
+    ),
+    ("embedded-comment", "<p>Buy VIA<!-- x -->GRA today</p>"),
+];
+
+#[tokio::test]
+async fn html_each_feature_alone() {
+    for (key, fragment) in FEATURES {
+        let checks = [check("html", &format!("features = [\"{key}\"]"))];
+        let text = scenario(
+            &checks,
+            &[
+                (
+                    "feature present",
+                    alternative("offer", "plain version", fragment),
+                ),
+                (
+                    "plain HTML",
+                    alternative("hello", "plain version", "<p>Hello <b>there</b></p>"),
+                ),
+            ],
+        )
+        .await;
+        snapshot(&format!("content_html_{}", key.replace('-', "_")), &text);
+    }
+}
+
+#[tokio::test]
+async fn html_all_features_at_once() {
+    let keys: Vec<String> = FEATURES.iter().map(|(k, _)| format!("\"{k}\"")).collect();
+    let checks = [check(
+        "html",
+        &format!("features = [{}]\ncount = 8", keys.join(", ")),
+    )];
+    let all: String = FEATURES.iter().rev().map(|(_, f)| *f).collect();
+    let text = scenario(
+        &checks,
+        &[(
+            "every feature, in reverse order",
+            alternative("offer", "x", &all),
+        )],
+    )
+    .await;
+    snapshot("content_html_all_features", &text);
+}
+
+#[tokio::test]
+async fn html_count_of_two_needs_two_distinct_features() {
+    let checks = [check(
+        "html",
+        "features = [\"embedded-comment\", \"deceptive-url\"]\ncount = 2",
+    )];
+    let comment = "<p>Buy VIA<!-- x -->GRA today</p>";
+    let deceptive = "<a href=\"http://192.0.2.9/login\">https://www.paypal.com/</a>";
+    let text = scenario(
+        &checks,
+        &[
+            ("embedded comment only", alternative("offer", "x", comment)),
+            (
+                "both features",
+                alternative("offer", "x", &format!("{comment}{deceptive}")),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_html_count_two", &text);
+}
+
+#[tokio::test]
+async fn html_repeated_feature_counts_once() {
+    let checks = [check(
+        "html",
+        "features = [\"image-tag\", \"script-tag\"]\ncount = 2",
+    )];
+    let images = "<img src=\"a.gif\"><img src=\"b.gif\"><IMG SRC=\"c.gif\">";
+    let text = scenario(
+        &checks,
+        &[
+            ("three images", alternative("pics", "x", images)),
+            (
+                "no HTML part",
+                plain("pics", "<img src=\"a.gif\"><script>x()</script>"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_html_repeated_feature", &text);
+}
+
+#[tokio::test]
+async fn html_no_features_selected_never_fires() {
+    let checks = [check("html", "features = []")];
+    let all: String = FEATURES.iter().map(|(_, f)| *f).collect();
+    let text = scenario(
+        &checks,
+        &[("every feature", alternative("offer", "x", &all))],
+    )
+    .await;
+    snapshot("content_html_no_features_selected", &text);
+}
+
+#[tokio::test]
+async fn html_disabled() {
+    let checks = [check("html", "enabled = false\nfeatures = [\"image-tag\"]")];
+    let text = scenario(
+        &checks,
+        &[("image", alternative("pics", "x", "<img src=\"a.gif\">"))],
+    )
+    .await;
+    snapshot("content_html_disabled", &text);
+}
+
+#[tokio::test]
+async fn html_without_host_information() {
+    let checks = [check("html", "count = 1")];
+    let text = scenario(
+        &checks,
+        &[("image", alternative("pics", "x", "<img src=\"a.gif\">"))],
+    )
+    .await;
+    snapshot("content_html_no_host_information", &text);
+}
+
+#[tokio::test]
+async fn html_count_above_the_selected_features_is_rejected() {
+    let config = format!(
+        "[[domain]]\nname = \"example.com\"\n{}",
+        check(
+            "html",
+            "features = [\"image-tag\", \"script-tag\"]\ncount = 3"
+        )
+    );
+    let err = Harness::start(&config, &[], FILES)
+        .await
+        .err()
+        .expect("rejected");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("count 3 exceeds the 2 selected features"),
+        "{text}"
+    );
+}
+
+/// Behaviour 43 and 21: the scanner keeps the text of an invalid tag and drops an embedded
+/// comment without splitting the word, so the phrase and statistical filters downstream see
+/// `Get Rich` and `VIAGRA` in a message that has no text/plain part.
+#[tokio::test]
+async fn html_text_reaches_the_phrase_and_statistical_filters() {
+    let checks = [
+        check("phrase", "phrases = [\"get rich\", \"viagra\"]"),
+        check("html", "features = [\"invalid-tag\", \"embedded-comment\"]"),
+        check("bayes", "table-file = \"antispam-table.txt\""),
+    ];
+    let html = "<p><comment>Get Rich</comment> quick with VIA<!-- x -->GRA</p>";
+    let text = scenario(
+        &checks,
+        &[("invalid tag and embedded comment", html_only("hello", html))],
+    )
+    .await;
+    snapshot("content_html_text_reaches_other_filters", &text);
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistical filter (seed T01, T07, T08, T15, T16, T20-T24).
+
+#[tokio::test]
+async fn bayes_spam_and_good() {
+    let checks = [check("bayes", "table-file = \"antispam-table.txt\"")];
+    let text = scenario(
+        &checks,
+        &[
+            ("spam words", plain("Cheap viagra", "Get cheap VIAGRA now")),
+            (
+                "good words",
+                plain("Agenda for Tuesday", "The meeting moved to room 2B."),
+            ),
+            ("no words at all", plain("", "12 34 !!")),
+        ],
+    )
+    .await;
+    snapshot("content_bayes_spam_and_good", &text);
+}
+
+#[tokio::test]
+async fn bayes_exclude_list() {
+    let checks = [check(
+        "bayes",
+        "table-file = \"antispam-table.txt\"\nexclude-file = \"exclude.txt\"\nexclude = [\"Now\"]",
+    )];
+    let text = scenario(
+        &checks,
+        &[(
+            "excluded words",
+            plain("FREE viagra", "Free viagra now, free!"),
+        )],
+    )
+    .await;
+    snapshot("content_bayes_exclude_list", &text);
+}
+
+#[tokio::test]
+async fn bayes_table_without_good_mail() {
+    let checks = [check("bayes", "table-file = \"empty-table.txt\"")];
+    let text = scenario(
+        &checks,
+        &[("spam words", plain("Cheap viagra", "Get cheap VIAGRA now"))],
+    )
+    .await;
+    snapshot("content_bayes_no_good_mail", &text);
+}
+
+#[tokio::test]
+async fn bayes_disabled() {
+    let checks = [check(
+        "bayes",
+        "enabled = false\ntable-file = \"antispam-table.txt\"",
+    )];
+    let text = scenario(
+        &checks,
+        &[("spam words", plain("Cheap viagra", "Get cheap VIAGRA now"))],
+    )
+    .await;
+    snapshot("content_bayes_disabled", &text);
+}
+
+#[tokio::test]
+async fn bayes_bad_table_line_is_rejected() {
+    let config = format!(
+        "[[domain]]\nname = \"example.com\"\n{}",
+        check("bayes", "table-file = \"bad-table.txt\"")
+    );
+    let files = [(
+        "bad-table.txt",
+        "#antispam-table v1 good=3 spam=3\nviagra,99,0,20\nnot a table line\n",
+    )];
+    let err = Harness::start(&config, &[], &files)
+        .await
+        .err()
+        .expect("rejected");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("bad-table.txt") && text.contains('3'),
+        "{text}"
+    );
+}
