@@ -250,9 +250,7 @@ impl Config {
     /// Parses and validates configuration text that was read from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let err = |span: Option<std::ops::Range<usize>>, key: &str, message: String| {
-            let line = span.map_or(0, |s| {
-                text[..s.start.min(text.len())].lines().count().max(1)
-            });
+            let line = span.map_or(0, |s| line_of(text, s.start));
             let key = if key.is_empty() {
                 text.lines()
                     .nth(line.saturating_sub(1))
@@ -269,8 +267,10 @@ impl Config {
                 message,
             }
         };
-        let mut config: Config =
-            toml::from_str(text).map_err(|e| err(e.span(), "", e.message().to_string()))?;
+        let mut config: Config = toml::from_str(text).map_err(|e| {
+            let span = unknown_key_span(text, e.span(), e.message()).or(e.span());
+            err(span, "", e.message().to_string())
+        })?;
         config.path = path.to_path_buf();
         for server in &config.resolver.servers {
             parse_server(server).map_err(|m| err(None, "resolver.servers", m))?;
@@ -324,7 +324,7 @@ impl Config {
         message: String,
     ) -> ConfigError {
         let line = std::fs::read_to_string(&self.path)
-            .map(|t| t[..span.start.min(t.len())].lines().count().max(1))
+            .map(|t| line_of(&t, span.start))
             .unwrap_or(0);
         ConfigError {
             file: self.path.clone(),
@@ -338,6 +338,38 @@ impl Config {
     pub fn ms(ms: u64) -> Duration {
         Duration::from_millis(ms)
     }
+}
+
+/// The 1-based line holding byte `offset` of `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    1 + text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// For an "unknown field" error, whose span covers the table rather than the key, the span
+/// of the offending key's own line (the first line from the table's start that sets it).
+fn unknown_key_span(
+    text: &str,
+    span: Option<std::ops::Range<usize>>,
+    message: &str,
+) -> Option<std::ops::Range<usize>> {
+    let key = message.strip_prefix("unknown field `")?.split('`').next()?;
+    let span = span?;
+    let mut offset = span.start;
+    for line in text.get(span.start..)?.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            let start = offset + (line.len() - trimmed.len());
+            return Some(start..start + key.len());
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// Parses a DNS server as `addr` (port 53) or `addr:port` / `[v6]:port`.
@@ -384,7 +416,7 @@ mod tests {
         let e = parse("[log]\nverbose = true\n\n[[domain]]\nname = \"a.example\"\nbogus = 1\n")
             .unwrap_err();
         assert_eq!(e.file, Path::new("antispam.toml"));
-        assert_eq!(e.line, 6);
+        assert_eq!(e.line, 6, "{e:?}");
         assert!(e.key.contains("bogus"), "{e}");
         assert!(e.to_string().starts_with("antispam.toml:6:"), "{e}");
     }

@@ -490,12 +490,12 @@ async fn html_count_above_the_selected_features_is_rejected() {
 }
 
 /// Behaviour 43 and 21: the scanner keeps the text of an invalid tag and drops an embedded
-/// comment without splitting the word, so the phrase and statistical filters downstream see
-/// `Get Rich` and `VIAGRA` in a message that has no text/plain part.
+/// comment without splitting the word, so in a message without a text/plain part the phrase
+/// filter finds `viagra` and the statistical filter scores `get`, `rich` and `viagra`.
 #[tokio::test]
 async fn html_text_reaches_the_phrase_and_statistical_filters() {
     let checks = [
-        check("phrase", "phrases = [\"get rich\", \"viagra\"]"),
+        check("phrase", "phrases = [\"viagra\"]"),
         check("html", "features = [\"invalid-tag\", \"embedded-comment\"]"),
         check("bayes", "table-file = \"antispam-table.txt\""),
     ];
@@ -586,8 +586,5 @@ async fn bayes_bad_table_line_is_rejected() {
         .err()
         .expect("rejected");
     let text = format!("{err:#}");
-    assert!(
-        text.contains("bad-table.txt") && text.contains('3'),
-        "{text}"
-    );
+    assert!(text.contains("bad-table.txt: line 3:"), "{text}");
 }
