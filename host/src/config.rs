@@ -295,14 +295,14 @@ impl Config {
             for ip in &d.trusted_ips {
                 parse_net(ip.get_ref()).map_err(|m| err(Some(ip.span()), "trusted-ips", m))?;
             }
-            if let Some(n) = &d.delete_after {
-                if *n.get_ref() == 0 {
-                    return Err(err(
-                        Some(n.span()),
-                        "delete-after",
-                        "must be at least 1".into(),
-                    ));
-                }
+            if let Some(n) = &d.delete_after
+                && *n.get_ref() == 0
+            {
+                return Err(err(
+                    Some(n.span()),
+                    "delete-after",
+                    "must be at least 1".into(),
+                ));
             }
         }
         Ok(config)
@@ -388,15 +388,12 @@ pub fn parse_net(s: &str) -> Result<IpNet, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(IpNet::from(ip));
     }
-    if let Some((addr, mask)) = s.split_once(['/', ' ']) {
-        if let (Ok(addr), Ok(mask)) = (addr.trim().parse::<IpAddr>(), mask.trim().parse::<IpAddr>())
-        {
-            if let Ok(prefix) = ipnet::ip_mask_to_prefix(mask) {
-                if let Ok(net) = IpNet::new(addr, prefix) {
-                    return Ok(net.trunc());
-                }
-            }
-        }
+    if let Some((addr, mask)) = s.split_once(['/', ' '])
+        && let (Ok(addr), Ok(mask)) = (addr.trim().parse::<IpAddr>(), mask.trim().parse::<IpAddr>())
+        && let Ok(prefix) = ipnet::ip_mask_to_prefix(mask)
+        && let Ok(net) = IpNet::new(addr, prefix)
+    {
+        return Ok(net.trunc());
     }
     Err(format!(
         "{s:?} is not an address, address/length or address/netmask"

@@ -160,14 +160,14 @@ pub async fn build(
     }
     let total_checks = connection.iter().map(|c| c.counted).sum();
     let delete_after = d.delete_after.as_ref().map(|n| *n.get_ref());
-    if let (Some(n), Some(span)) = (delete_after, d.delete_after.as_ref().map(|n| n.span())) {
-        if n > total_checks {
-            let message = format!(
-                "{n} exceeds the {total_checks} enabled black lists and validation checks of {}",
-                d.name
-            );
-            return Err(config.error_at(span, "delete-after", message));
-        }
+    if let (Some(n), Some(span)) = (delete_after, d.delete_after.as_ref().map(|n| n.span()))
+        && n > total_checks
+    {
+        let message = format!(
+            "{n} exceeds the {total_checks} enabled black lists and validation checks of {}",
+            d.name
+        );
+        return Err(config.error_at(span, "delete-after", message));
     }
     let domain = Domain {
         name: d.name.clone(),
