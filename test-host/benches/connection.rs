@@ -183,10 +183,36 @@ fn config(concurrent: usize, instances: usize) -> String {
     )
 }
 
-/// The servers every engine shares.
+/// The servers every engine shares. They run on their own runtime and thread, as a resolver
+/// and a mail server would run in their own processes: on the engine's runtime, component
+/// calls would hold up the DNS server's receive loop and the kernel would drop queries.
 struct Servers {
     dns: ZoneServer,
     smtp: SmtpServer,
+    _runtime: Runtime,
+}
+
+impl Servers {
+    fn start() -> Servers {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("fixture-servers")
+            .enable_all()
+            .build()
+            .expect("tokio");
+        let (dns, smtp) = runtime.block_on(async {
+            let faults = Faults::default();
+            faults.set_delay(DNS_DELAY);
+            let dns = dns_server(&zone(LATENCY_SESSIONS + BURST + 1), faults).await;
+            let smtp = SmtpServer::start(Behaviour::Accept).await.expect("SMTP server");
+            (dns, smtp)
+        });
+        Servers {
+            dns,
+            smtp,
+            _runtime: runtime,
+        }
+    }
 }
 
 impl Servers {
@@ -229,6 +255,19 @@ async fn smtp_dialogue(smtp: &SmtpServer) -> Duration {
     }
     times.sort();
     times[times.len() / 2]
+}
+
+/// This machine's UDP receive counters (`/proc/net/snmp`): datagrams delivered to sockets and
+/// datagrams dropped because a socket's receive buffer was full. `None` off Linux.
+fn udp_counters() -> Option<(u64, u64)> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut rows = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (names, values) = (rows.next()?, rows.next()?);
+    let field = |name: &str| {
+        let at = names.split_whitespace().position(|n| n == name)?;
+        values.split_whitespace().nth(at)?.parse::<u64>().ok()
+    };
+    Some((field("InDatagrams")?, field("RcvbufErrors")?))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -317,6 +356,7 @@ fn burst(rt: &Runtime, servers: &Servers) {
     rt.block_on(run(&h, Session(LATENCY_SESSIONS)));
     let sessions: Vec<Session> = (1..=BURST).map(|i| Session(LATENCY_SESSIONS + i)).collect();
     let queries_before = servers.dns.queries();
+    let udp_before = udp_counters();
     let start = Instant::now();
     let outcomes: Vec<(Outcome, Duration)> = rt.block_on(async {
         let tasks: Vec<_> = sessions
@@ -338,6 +378,7 @@ fn burst(rt: &Runtime, servers: &Servers) {
     });
     let wall = start.elapsed();
     let queries = servers.dns.queries() - queries_before;
+    let udp = udp_counters().zip(udp_before).map(|(a, b)| (a.0 - b.0, a.1 - b.1));
     h.take_log();
     let retries = outcomes
         .iter()
@@ -362,6 +403,11 @@ fn burst(rt: &Runtime, servers: &Servers) {
         "    DNS queries received {queries} (expected {}), black-list retries logged {retries}",
         LOOKUPS_PER_SESSION * BURST as u64
     );
+    if let Some((delivered, dropped)) = udp {
+        println!(
+            "    UDP on this machine meanwhile (all processes): {delivered} datagrams delivered, {dropped} dropped for a full receive buffer"
+        );
+    }
     println!(
         "    outcomes correct: {} of {BURST}",
         BURST - failures.len()
@@ -375,19 +421,11 @@ fn burst(rt: &Runtime, servers: &Servers) {
 }
 
 fn main() {
+    let servers = Servers::start();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio");
-    let servers = rt.block_on(async {
-        let faults = Faults::default();
-        faults.set_delay(DNS_DELAY);
-        let dns = dns_server(&zone(LATENCY_SESSIONS + BURST + 1), faults).await;
-        let smtp = SmtpServer::start(Behaviour::Accept)
-            .await
-            .expect("SMTP server");
-        Servers { dns, smtp }
-    });
     let mut c = Criterion::default().configure_from_args();
     latency(&mut c, &rt, &servers);
     burst(&rt, &servers);
