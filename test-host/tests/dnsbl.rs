@@ -2,7 +2,7 @@
 //! on 127.0.0.1, with the log pinned by snapshots.
 
 use antispam_host::dns::Faults;
-use test_host::{Harness, MESSAGE, dns_server, envelope};
+use test_host::{Harness, MESSAGE, dns_server, envelope, snapshot};
 
 const ZONE: &str = include_str!("../fixtures/blacklists.zone");
 
@@ -47,12 +47,6 @@ async fn run(
         .expect("host starts");
     harness.take_log();
     harness.check(&env, MESSAGE).await
-}
-
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, text);
-    });
 }
 
 #[tokio::test]

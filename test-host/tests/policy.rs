@@ -3,7 +3,7 @@
 
 use antispam_host::dns::Faults;
 use antispam_host::pipeline::{Body, Envelope};
-use test_host::{Harness, MESSAGE, dns_server, envelope, report};
+use test_host::{Harness, MESSAGE, dns_server, envelope, report, snapshot};
 
 const ZONE: &str = include_str!("../fixtures/blacklists.zone");
 
@@ -51,12 +51,6 @@ async fn harness(domain_extra: &str) -> (Harness, antispam_host::dns::ZoneServer
         .await
         .expect("host starts");
     (h, dns)
-}
-
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, text);
-    });
 }
 
 fn sender(ip: &str, helo: Option<&str>, from: &str) -> Envelope {

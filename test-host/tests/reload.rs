@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use antispam_host::dns::Faults;
-use test_host::{Harness, dns_server, envelope};
+use test_host::{Harness, dns_server, envelope, snapshot};
 
 const ZONE: &str = include_str!("../fixtures/blacklists.zone");
 
@@ -61,12 +61,6 @@ async fn start() -> (
         .expect("host starts");
     h.take_log();
     (h, dns, vars)
-}
-
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, text);
-    });
 }
 
 /// Rewrites the configuration with one part changed, reloads, and returns the admin log.

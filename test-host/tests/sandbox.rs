@@ -2,7 +2,7 @@
 //! one check's result, logged as an error; the chain goes on and the message is not lost.
 
 use antispam_host::dns::Faults;
-use test_host::{Harness, MESSAGE, dns_server, envelope};
+use test_host::{Harness, MESSAGE, dns_server, envelope, snapshot};
 
 const ZONE: &str = include_str!("../fixtures/blacklists.zone");
 
@@ -45,12 +45,6 @@ async fn run(behaviour: &str) -> String {
     // A second message shows the host recovered: a fresh instance replaces the broken one.
     let second = harness.check(&envelope("192.0.2.99"), MESSAGE).await;
     format!("{first}\n== next message ==\n{second}")
-}
-
-fn snapshot(name: &str, text: &str) {
-    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, text);
-    });
 }
 
 #[tokio::test]
