@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(5));
     for (label, warm) in [("fresh instance", 0), ("warm instance", 1)] {
         let config = config(warm);
-        let runtime = Runtime::new(EngineSection::default().max_instances).expect("runtime");
+        let runtime = Runtime::new(EngineSection::default().max_instances, None).expect("runtime");
         let domain = rt.block_on(async {
             let (services, _local) = services::start(&config).await.expect("services");
             build(&runtime, &services, &config, &config.domains[0])

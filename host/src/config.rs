@@ -76,6 +76,8 @@ pub struct EngineSection {
     /// Configured instances kept warm per check between messages; 0 gives every message a
     /// fresh instance (strictest isolation, settings re-loaded per message).
     pub warm_instances: usize,
+    /// A folder where compiled components are cached across runs (relative to this file).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for EngineSection {
@@ -88,6 +90,7 @@ impl Default for EngineSection {
             memory_mb: 256,
             max_uses: 10_000,
             warm_instances: 8,
+            cache_dir: None,
         }
     }
 }

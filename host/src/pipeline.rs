@@ -86,7 +86,12 @@ impl Antispam {
     /// Starts the engine on a loaded configuration: builds the runtime and services and
     /// configures every domain. Any domain that fails to configure fails the start.
     pub async fn start(config: Config, sink: LogSink) -> anyhow::Result<Antispam> {
-        let runtime = Runtime::new(config.engine.max_instances)?;
+        let cache = config
+            .engine
+            .cache_dir
+            .as_ref()
+            .map(|d| config.resolve_path(d));
+        let runtime = Runtime::new(config.engine.max_instances, cache.as_deref())?;
         let (services, local) = services::start(&config).await?;
         let engine = Antispam {
             runtime,

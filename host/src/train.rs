@@ -333,3 +333,129 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod sweep {
+    use super::*;
+    use bayes::robinson;
+
+    struct Variant {
+        s: f64,
+        x: f64,
+        min_dev: f64,
+        max: usize,
+    }
+
+    fn toks(samples: &[Sample]) -> Vec<(bool, Vec<String>)> {
+        samples
+            .iter()
+            .map(|s| {
+                let view = MessageView::parse(&s.raw, DEFAULT_MAX_TEXT_BYTES);
+                let mut t = classify::tokenize(Mode::Robinson, &message_text(&view));
+                t.sort_unstable();
+                t.dedup();
+                (s.spam, t)
+            })
+            .collect()
+    }
+
+    fn table_of<'a>(it: impl Iterator<Item = &'a (bool, Vec<String>)>) -> Table {
+        let mut table = Table::new(bayes::Tokens::Robinson);
+        for (spam, t) in it {
+            table.add_message(t.iter().map(String::as_str), *spam);
+        }
+        table
+    }
+
+    fn score(table: &Table, t: &[String], v: &Variant) -> f64 {
+        let (g, b) = (table.good_messages, table.spam_messages);
+        let mut fs: Vec<f64> = t
+            .iter()
+            .map(|w| robinson::word_probability(table.get(w).unwrap_or_default(), g, b, v.s, v.x))
+            .filter(|f| (f - 0.5).abs() >= v.min_dev)
+            .collect();
+        fs.sort_by(|a, b| (b - 0.5).abs().total_cmp(&(a - 0.5).abs()));
+        fs.truncate(v.max);
+        robinson::combine(&fs)
+    }
+
+    fn report(name: &str, scores: &[(bool, f64)], max_fp: usize) -> String {
+        let mut ham: Vec<f64> = scores.iter().filter(|s| !s.0).map(|s| s.1).collect();
+        let spam: Vec<f64> = scores.iter().filter(|s| s.0).map(|s| s.1).collect();
+        ham.sort_by(|a, b| b.total_cmp(a));
+        let mut out = format!("{name}:");
+        for cut in [0.5, 0.8, 0.9, 0.95, 0.99] {
+            let fp = ham.iter().filter(|&&h| h > cut).count();
+            let fn_ = spam.iter().filter(|&&s| s <= cut).count();
+            out += &format!(" c{cut}={fp}/{fn_}");
+        }
+        // the cutoff just at the (max_fp+1)-th highest ham score
+        let cut = ham[max_fp];
+        let fn_ = spam.iter().filter(|&&s| s <= cut).count();
+        out += &format!(" | FP<={max_fp}: cut {cut:.4} FN {fn_}");
+        out
+    }
+
+    #[test]
+    #[ignore = "experiment"]
+    fn bayes_sweep() {
+        let split = Path::new("/work/shared/corpus/split.tsv");
+        let train = toks(&corpus::read_split(split, "train").unwrap());
+        let test_samples = corpus::read_split(split, "test").unwrap();
+        let test = toks(&test_samples);
+        let mut variants = Vec::new();
+        for s in [0.1, 0.45, 1.0] {
+            for x in [0.5, 0.6] {
+                for min_dev in [0.0, 0.1, 0.2, 0.3] {
+                    for max in [150, 1000] {
+                        variants.push(Variant { s, x, min_dev, max });
+                    }
+                }
+            }
+        }
+        if let Ok(v) = std::env::var("SWEEP_ONE") {
+            let p: Vec<f64> = v.split(',').map(|x| x.parse().unwrap()).collect();
+            variants = vec![Variant {
+                s: p[0],
+                x: p[1],
+                min_dev: p[2],
+                max: p[3] as usize,
+            }];
+        }
+        let k = 5;
+        let mut cv: Vec<Vec<(bool, f64)>> = vec![Vec::new(); variants.len()];
+        for fold in 0..k {
+            let table = table_of(
+                train
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| i % k != fold)
+                    .map(|(_, m)| m),
+            );
+            for (i, m) in train.iter().enumerate().filter(|(i, _)| i % k == fold) {
+                let _ = i;
+                for (vi, v) in variants.iter().enumerate() {
+                    cv[vi].push((m.0, score(&table, &m.1, v)));
+                }
+            }
+        }
+        let table = table_of(train.iter());
+        println!("tokens in full train table: {}", table.len());
+        for (vi, v) in variants.iter().enumerate() {
+            let t: Vec<(bool, f64)> = test.iter().map(|m| (m.0, score(&table, &m.1, v))).collect();
+            let name = format!("s{} x{} md{} max{}", v.s, v.x, v.min_dev, v.max);
+            println!("CV   {}", report(&name, &cv[vi], 2));
+            println!("TEST {}", report(&name, &t, 1));
+            if variants.len() == 1 {
+                let cut: f64 = std::env::var("SWEEP_CUT")
+                    .map(|c| c.parse().unwrap())
+                    .unwrap_or(0.95);
+                for ((spam, sc), smp) in t.iter().zip(&test_samples) {
+                    if (*spam && *sc <= cut) || (!*spam && *sc > cut) {
+                        println!("  miss {} {sc:.4}", smp.name);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    UpdateDeadline,
 };
 
 pub use bindings::types::{
@@ -105,8 +106,9 @@ pub struct Runtime {
 
 impl Runtime {
     /// Builds the engine (pooling allocator, epoch interruption, component-model concurrency
-    /// off) and starts the epoch ticker. `max_instances` sizes the instance pool.
-    pub fn new(max_instances: u32) -> anyhow::Result<Arc<Runtime>> {
+    /// off) and starts the epoch ticker. `max_instances` sizes the instance pool; with a
+    /// `cache_dir`, compiled components are kept there and reused across processes.
+    pub fn new(max_instances: u32, cache_dir: Option<&Path>) -> anyhow::Result<Arc<Runtime>> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(max_instances)
             .total_core_instances(max_instances * 4)
@@ -125,6 +127,11 @@ impl Runtime {
             .epoch_interruption(true)
             .concurrency_support(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if let Some(dir) = cache_dir {
+            let mut cache = CacheConfig::new();
+            cache.with_directory(std::path::absolute(dir)?);
+            config.cache(Some(Cache::new(cache).map_err(wt)?));
+        }
         let engine = Engine::new(&config).map_err(wt)?;
         let weak = engine.weak();
         std::thread::Builder::new()
