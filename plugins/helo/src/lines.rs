@@ -1,5 +1,7 @@
 //! The HELO check's log lines, worded exactly as IMail's log appendix (seed ids in brackets).
 
+pub use antispam_sdk::log::shown;
+
 /// C04 (normal): the client never sent HELO or EHLO.
 pub fn no_helo() -> String {
     "VALIDATION: (HELO) no HELO sent".to_string()
@@ -35,14 +37,6 @@ pub fn no_response(domain: &str, helo: &str) -> String {
         "VALIDATION: (HELO) {domain} FAILED to receive response from DNS server for HELO domain {}",
         shown(helo)
     )
-}
-
-/// The client's argument as logged: control characters become `?`, so a hostile argument
-/// cannot break the log line.
-pub fn shown(helo: &str) -> String {
-    helo.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

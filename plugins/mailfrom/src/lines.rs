@@ -3,6 +3,7 @@
 //! verbose. `domain` is always the receiving domain (`session.domain`).
 
 use antispam_sdk::bindings::smtp::Reply;
+pub use antispam_sdk::log::shown;
 
 /// One log line and its level.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,14 +102,6 @@ pub fn temporary(domain: &str, server: &str, reply: &Reply) -> Line {
         "VALIDATION: (MAIL FROM) {domain} temporary failure from {server}: {}",
         shown_reply(reply)
     ))
-}
-
-/// The sender as logged: control characters become `?`, so a hostile address cannot break
-/// the log line.
-pub fn shown(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 /// A reply as logged: `code text`.

@@ -11,3 +11,11 @@ pub fn normal(line: impl AsRef<str>) {
 pub fn verbose(line: impl AsRef<str>) {
     emit(Level::Verbose, line.as_ref());
 }
+
+/// `text` as it may appear in a log line: control characters (CR, LF, NUL...) shown as `?`, so
+/// a hostile HELO or address cannot forge or split lines.
+pub fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
