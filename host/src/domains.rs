@@ -117,13 +117,15 @@ fn modified(p: &PathBuf) -> Option<SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
-/// Builds a domain: loads and configures each of its checks. Lines the components logged
-/// while loading their settings are returned for the admin log.
+/// Builds a domain: loads and configures each of its checks (`verbose`: whether their verbose
+/// lines are kept). Lines the components logged while loading their settings are returned
+/// for the admin log.
 pub async fn build(
     runtime: &Arc<Runtime>,
     services: &Services,
     config: &Config,
     section: &toml::Spanned<DomainSection>,
+    verbose: bool,
 ) -> Result<(Domain, Vec<LogLine>), ConfigError> {
     let d = section.get_ref();
     let mut log = Vec::new();
@@ -135,7 +137,7 @@ pub async fn build(
         let loaded = runtime.load(&path).map_err(|e| at(format!("{e:#}")))?;
         let settings = settings_for(config, &d.name, c)
             .map_err(|m| config.error_at(check.span(), "settings", m))?;
-        let limits = limits_for(config, c);
+        let limits = limits_for(config, c, verbose);
         let name = c.display_name();
         let (configured, lines) =
             Check::configure(runtime, name, loaded, settings, services.clone(), limits)
@@ -287,7 +289,7 @@ fn settings_for(config: &Config, domain: &str, c: &CheckSection) -> Result<Setti
     })
 }
 
-fn limits_for(config: &Config, c: &CheckSection) -> Limits {
+fn limits_for(config: &Config, c: &CheckSection, verbose: bool) -> Limits {
     let e = &config.engine;
     Limits {
         cpu: Duration::from_millis(c.cpu_ms.unwrap_or(e.cpu_ms)),
@@ -295,6 +297,7 @@ fn limits_for(config: &Config, c: &CheckSection) -> Limits {
         memory_bytes: c.memory_mb.unwrap_or(e.memory_mb) << 20,
         max_uses: e.max_uses,
         max_idle: e.warm_instances,
+        verbose,
         ..Limits::default()
     }
 }

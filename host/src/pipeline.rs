@@ -132,8 +132,14 @@ impl Antispam {
                 next.insert(name, live.clone());
                 continue;
             }
-            let (domain, loaded) =
-                domains::build(&self.runtime, &self.services, config, section).await?;
+            let (domain, loaded) = domains::build(
+                &self.runtime,
+                &self.services,
+                config,
+                section,
+                self.sink.verbose(),
+            )
+            .await?;
             match current {
                 Some(live) => {
                     let changes = live.changes(&domain);

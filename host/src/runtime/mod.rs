@@ -43,6 +43,8 @@ pub struct Limits {
     pub max_line_len: usize,
     /// Bytes of stderr (panic messages) kept per instance.
     pub max_stderr_bytes: usize,
+    /// Whether verbose lines are kept (components skip them otherwise).
+    pub verbose: bool,
     /// Calls after which a warm instance is recycled (its memory never shrinks).
     pub max_uses: u32,
     /// Idle configured instances kept per check.
@@ -58,6 +60,7 @@ impl Default for Limits {
             max_log_lines: 1000,
             max_line_len: 1000,
             max_stderr_bytes: 64 << 10,
+            verbose: true,
             max_uses: 10_000,
             max_idle: 8,
         }

@@ -36,6 +36,7 @@ pub struct HostState {
     services: Services,
     max_lines: usize,
     max_line_len: usize,
+    verbose: bool,
     /// Log lines emitted during the current call.
     pub(super) log: Vec<(Level, String)>,
     dropped_lines: usize,
@@ -68,6 +69,7 @@ impl HostState {
             services,
             max_lines: limits.max_log_lines,
             max_line_len: limits.max_line_len,
+            verbose: limits.verbose,
             log: Vec::new(),
             dropped_lines: 0,
             resolved: HashSet::new(),
@@ -125,6 +127,10 @@ impl WasiView for HostState {
 impl types::Host for HostState {}
 
 impl log::Host for HostState {
+    async fn verbose_enabled(&mut self) -> wasmtime::Result<bool> {
+        Ok(self.verbose)
+    }
+
     async fn emit(&mut self, level: log::Level, line: String) -> wasmtime::Result<()> {
         if self.log.len() >= self.max_lines {
             self.dropped_lines += 1;
