@@ -415,6 +415,16 @@ mod sweep {
         let cut = ham[max_fp];
         let fn_ = spam.iter().filter(|&&s| s <= cut).count();
         out += &format!(" | FP<={max_fp}: cut {cut:.4} FN {fn_}");
+        let mut best = (usize::MAX, 0.0, 0, 0);
+        for i in 0..=200 {
+            let cut = 0.5 + 0.4999 * f64::from(i) / 200.0;
+            let fp = ham.iter().filter(|&&h| h > cut).count();
+            let fn_ = spam.iter().filter(|&&s| s <= cut).count();
+            if 10 * fp + fn_ < best.0 {
+                best = (10 * fp + fn_, cut, fp, fn_);
+            }
+        }
+        out += &format!(" | cost {} at {:.3}: {}/{}", best.0, best.1, best.2, best.3);
         out
     }
 
@@ -431,10 +441,10 @@ mod sweep {
         let test_samples = corpus::read_split(split, "test").unwrap();
         let test = toks(&test_samples);
         let mut variants = Vec::new();
-        for s in [0.1, 0.45] {
+        for s in [0.1, 0.45, 1.0] {
             for x in [0.5, 0.6] {
-                for min_dev in [0.1, 0.2] {
-                    for max in [150, 1000] {
+                for min_dev in [0.1, 0.2, 0.3] {
+                    for max in [1000] {
                         variants.push(Variant { s, x, min_dev, max });
                     }
                 }

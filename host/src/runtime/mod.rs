@@ -389,7 +389,7 @@ impl Check {
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_callback(|ctx| {
             if ctx.data().within_cpu_budget() {
-                Ok(UpdateDeadline::Yield(1))
+                Ok(UpdateDeadline::YieldCustom(1, ctx.data().timed_yield()))
             } else {
                 Ok(UpdateDeadline::Interrupt)
             }

@@ -1,7 +1,11 @@
 //! What a component's store holds, and the host side of the imports: log, dns and smtp.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::ResourceTable;
@@ -46,6 +50,9 @@ pub struct HostState {
     /// When the current call started, and how long it has waited on host I/O since.
     call_start: Instant,
     host_wait: Duration,
+    /// Microseconds the current call spent yielded to the executor after epoch ticks: queued
+    /// behind other tasks, not running.
+    yield_wait: Arc<AtomicU64>,
     cpu_budget: Duration,
 }
 
@@ -75,6 +82,7 @@ impl HostState {
             resolved: HashSet::new(),
             call_start: Instant::now(),
             host_wait: Duration::ZERO,
+            yield_wait: Arc::new(AtomicU64::new(0)),
             cpu_budget: limits.cpu,
         }
     }
@@ -86,6 +94,7 @@ impl HostState {
         self.resolved.clear();
         self.call_start = Instant::now();
         self.host_wait = Duration::ZERO;
+        self.yield_wait.store(0, Ordering::Relaxed);
     }
 
     /// Takes the call's log lines, noting any that were dropped at the bound.
@@ -102,9 +111,24 @@ impl HostState {
     }
 
     /// True while the call has used no more than its CPU budget: time inside the component,
-    /// not counting waits on host I/O (DNS, callouts).
+    /// not counting waits on host I/O (DNS, callouts) nor waits for a worker thread after
+    /// yielding at an epoch tick.
     pub(super) fn within_cpu_budget(&self) -> bool {
-        self.call_start.elapsed().saturating_sub(self.host_wait) <= self.cpu_budget
+        let yielded = Duration::from_micros(self.yield_wait.load(Ordering::Relaxed));
+        let waited = self.host_wait + yielded;
+        self.call_start.elapsed().saturating_sub(waited) <= self.cpu_budget
+    }
+
+    /// A yield to the executor that adds the time until the call is polled again to the
+    /// call's `yield_wait`.
+    pub(super) fn timed_yield(&self) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let yield_wait = self.yield_wait.clone();
+        Box::pin(async move {
+            let start = Instant::now();
+            tokio::task::yield_now().await;
+            let waited = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+            yield_wait.fetch_add(waited, Ordering::Relaxed);
+        })
     }
 
     async fn waiting<F: std::future::Future>(&mut self, fut: F) -> F::Output {
