@@ -57,6 +57,7 @@ fn headers(msg: &MessageText, out: &mut Vec<String>) {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for (name, value) in &msg.headers {
         let lname = name.to_ascii_lowercase();
+        charsets(value, out);
         if COUNTED.contains(&lname.as_str()) {
             *counts.entry(name).or_default() += 1;
         }
@@ -65,8 +66,8 @@ fn headers(msg: &MessageText, out: &mut Vec<String>) {
             "to" | "cc" => recipients(&lname, value, out),
             "received" => received(value, out),
             "message-id" => message_id(value, out),
-            "content-type" | "x-mailer" | "user-agent" | "list-id" | "precedence"
-            | "organization" | "mime-version" | "x-mailing-list" => {
+            "content-type" | "x-mailer" | "user-agent" | "precedence" | "organization"
+            | "mime-version" => {
                 for word in value.split(|c: char| c.is_whitespace() || matches!(c, ';' | '"' | ','))
                 {
                     header_word(&lname, word, out);
@@ -80,6 +81,18 @@ fn headers(msg: &MessageText, out: &mut Vec<String>) {
             .into_iter()
             .map(|(name, n)| format!("header:{name}:{n}")),
     );
+}
+
+/// `charset:<name>` for each RFC 2047 encoded word (`=?big5?B?...?=`) in a raw header value:
+/// the character set of a sender-written name or subject.
+fn charsets(value: &str, out: &mut Vec<String>) {
+    for piece in value.split("=?").skip(1) {
+        if let Some((charset, _)) = piece.split_once('?')
+            && (1..=20).contains(&charset.len())
+        {
+            out.push(format!("charset:{}", charset.to_ascii_lowercase()));
+        }
+    }
 }
 
 /// `to:2**<k>` for the number of addresses (rounded down to a power of two), and each
@@ -282,6 +295,7 @@ mod tests {
                 ("Message-Id", "<abc@host.example>"),
                 ("To", "a@x.example, b@y.example, c@z.example"),
                 ("X-Keywords", "not counted"),
+                ("Reply-To", "=?Big5?B?pKS64g==?= <x@y.example>"),
             ],
             ..MessageText::default()
         };
@@ -299,6 +313,7 @@ mod tests {
             "header:From:1",
             "to:2**1",
             "to:domain:y.example",
+            "charset:big5",
         ] {
             assert!(has(&t, want), "{want} missing from {t:?}");
         }
