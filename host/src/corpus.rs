@@ -6,6 +6,43 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+/// Where labelled mail comes from, as the `train` and `eval` commands take it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Source {
+    /// Good mail: folders of `.eml` files or mbox files.
+    #[arg(long, num_args = 1..)]
+    pub good: Vec<PathBuf>,
+    /// Spam: folders of `.eml` files or mbox files.
+    #[arg(long, num_args = 1..)]
+    pub spam: Vec<PathBuf>,
+    /// A split file (`file<TAB>label<TAB>split`) instead of `--good`/`--spam`.
+    #[arg(long, conflicts_with_all = ["good", "spam"])]
+    pub split: Option<PathBuf>,
+    /// Which rows of the split file (default: `train` to train, `test` to evaluate).
+    #[arg(long, requires = "split")]
+    pub split_name: Option<String>,
+}
+
+impl Source {
+    /// Reads every message named; `default_split` picks the rows of a split file when
+    /// `--split-name` is not given.
+    pub fn samples(&self, default_split: &str) -> anyhow::Result<Vec<Sample>> {
+        if let Some(split) = &self.split {
+            return read_split(split, self.split_name.as_deref().unwrap_or(default_split));
+        }
+        if self.good.is_empty() && self.spam.is_empty() {
+            bail!("no mail named: give --good and/or --spam, or --split");
+        }
+        let mut samples = Vec::new();
+        for (paths, spam) in [(&self.good, false), (&self.spam, true)] {
+            for path in paths {
+                samples.extend(read_path(path, spam)?);
+            }
+        }
+        Ok(samples)
+    }
+}
+
 /// One raw message and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {

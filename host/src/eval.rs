@@ -18,18 +18,9 @@ pub struct EvalArgs {
     /// The configuration whose chain is measured.
     #[arg(long)]
     pub config: PathBuf,
-    /// Good mail: folders of `.eml` files or mbox files.
-    #[arg(long, num_args = 1..)]
-    pub good: Vec<PathBuf>,
-    /// Spam: folders of `.eml` files or mbox files.
-    #[arg(long, num_args = 1..)]
-    pub spam: Vec<PathBuf>,
-    /// A split file (`file<TAB>label<TAB>split`) instead of `--good`/`--spam`.
-    #[arg(long, conflicts_with_all = ["good", "spam"])]
-    pub split: Option<PathBuf>,
-    /// Which rows of the split file to measure.
-    #[arg(long, default_value = "test", requires = "split")]
-    pub split_name: String,
+    /// The labelled mail to measure.
+    #[command(flatten)]
+    pub source: corpus::Source,
     /// The receiving domain whose settings apply (default: the first configured domain).
     #[arg(long)]
     pub domain: Option<String>,
@@ -69,7 +60,7 @@ pub async fn run(args: &EvalArgs) -> anyhow::Result<Report> {
             .map(|d| d.get_ref().name.clone())
             .context("no domain configured")?,
     };
-    let samples = gather(args)?;
+    let samples = args.source.samples("test")?;
     if samples.is_empty() {
         bail!("no messages to evaluate");
     }
@@ -81,19 +72,6 @@ pub async fn run(args: &EvalArgs) -> anyhow::Result<Report> {
         args.list_errors,
     );
     Ok(report)
-}
-
-fn gather(args: &EvalArgs) -> anyhow::Result<Vec<Sample>> {
-    if let Some(split) = &args.split {
-        return corpus::read_split(split, &args.split_name);
-    }
-    let mut samples = Vec::new();
-    for (paths, spam) in [(&args.good, false), (&args.spam, true)] {
-        for path in paths {
-            samples.extend(corpus::read_path(path, spam)?);
-        }
-    }
-    Ok(samples)
 }
 
 /// Checks every sample `rounds` times; the confusion matrix comes from the first round.

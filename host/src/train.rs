@@ -32,18 +32,9 @@ impl From<TrainMode> for Mode {
 /// Arguments of `antispam train`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TrainArgs {
-    /// Good mail: folders of `.eml` files or mbox files.
-    #[arg(long, num_args = 1.., required_unless_present_any = ["spam", "split"])]
-    pub good: Vec<PathBuf>,
-    /// Spam: folders of `.eml` files or mbox files.
-    #[arg(long, num_args = 1..)]
-    pub spam: Vec<PathBuf>,
-    /// A split file (`file<TAB>label<TAB>split`) instead of `--good`/`--spam`.
-    #[arg(long, conflicts_with_all = ["good", "spam"])]
-    pub split: Option<PathBuf>,
-    /// Which rows of the split file to train on.
-    #[arg(long, default_value = "train", requires = "split")]
-    pub split_name: String,
+    /// The labelled mail to learn from.
+    #[command(flatten)]
+    pub source: corpus::Source,
     /// The table to write; an existing table is extended (incremental training).
     #[arg(long)]
     pub out: PathBuf,
@@ -54,7 +45,7 @@ pub struct TrainArgs {
 
 /// Runs `antispam train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let samples = gather(args)?;
+    let samples = args.source.samples("train")?;
     let mode = Mode::from(args.mode);
     let mut table = if args.out.exists() {
         let text = std::fs::read_to_string(&args.out)
@@ -94,19 +85,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
 }
 
 /// Reads the messages named by the arguments.
-fn gather(args: &TrainArgs) -> anyhow::Result<Vec<Sample>> {
-    if let Some(split) = &args.split {
-        return corpus::read_split(split, &args.split_name);
-    }
-    let mut samples = Vec::new();
-    for (paths, spam) in [(&args.good, false), (&args.spam, true)] {
-        for path in paths {
-            samples.extend(corpus::read_path(path, spam)?);
-        }
-    }
-    Ok(samples)
-}
-
 /// The tokenizer's view of a parsed message.
 pub fn message_text(view: &MessageView) -> bayes::MessageText<'_> {
     bayes::MessageText {
@@ -283,10 +261,12 @@ mod tests {
             }
         }
         let args = TrainArgs {
-            good: vec![dir.join("good")],
-            spam: vec![dir.join("spam")],
-            split: None,
-            split_name: "train".into(),
+            source: corpus::Source {
+                good: vec![dir.join("good")],
+                spam: vec![dir.join("spam")],
+                split: None,
+                split_name: None,
+            },
             out: dir.join("table.txt"),
             mode: TrainMode::Robinson,
         };
