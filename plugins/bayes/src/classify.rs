@@ -1,19 +1,28 @@
 //! Scoring a message against a loaded table, in either mode.
+//!
+//! Tokens stream from the tokenizer into a [`Scorer`]: each is hashed, counted once per
+//! message, looked up by hash, and its text is kept (back to back in one buffer) only when the
+//! word is a candidate for the verdict. Strings per word are never built.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::ops::Range;
 
+use foldhash::fast::FixedState;
+
+use crate::hashed::{HashSetOf, HashedTable, hash};
 use crate::settings::{Mode, Settings};
-use crate::table::{Table, Tokens};
-use crate::tokenize::{MessageText, imail_tokens, robinson_tokens};
+use crate::table::Tokens;
+use crate::tokenize::{
+    MessageText, each_imail_token, each_robinson_token, imail_tokens, robinson_tokens,
+};
 use crate::{graham, robinson};
 
 /// A configured classifier: settings, the word table and the exclude list.
 #[derive(Debug, Clone)]
 pub struct Classifier {
     settings: Settings,
-    table: Table,
-    exclude: HashSet<Box<str>>,
+    table: HashedTable,
+    exclude: HashSetOf,
 }
 
 /// The result of scoring one message.
@@ -23,19 +32,36 @@ pub struct Outcome {
     pub probability: f64,
     /// True when `probability` exceeds the threshold.
     pub spam: bool,
-    /// The words used, most interesting first, with their probabilities.
-    pub words: Vec<(String, f64)>,
-    /// Distinct message words dropped because they are on the exclude list.
+    /// Distinct message words dropped because they are on the exclude list, sorted.
     pub excluded: Vec<String>,
+    /// The words used (their place in `text`, and probability), in no particular order.
+    used: Vec<(Range<usize>, f64)>,
+    /// The text of the candidate words, back to back.
+    text: String,
+}
+
+impl Outcome {
+    /// The words used, most interesting first, with their probabilities (sorted on each call:
+    /// only verbose logging needs the order).
+    pub fn words(&self) -> impl ExactSizeIterator<Item = (&str, f64)> {
+        let mut words: Vec<(&str, f64)> = self
+            .used
+            .iter()
+            .map(|(r, p)| (&self.text[r.clone()], *p))
+            .collect();
+        words.sort_unstable_by(|a, b| most_interesting(*a, *b));
+        words.into_iter()
+    }
 }
 
 impl Classifier {
     /// Builds a classifier; the table's tokens must match the mode.
     pub fn new(
         settings: Settings,
-        table: Table,
+        table: impl Into<HashedTable>,
         exclude: impl IntoIterator<Item = String>,
     ) -> Result<Classifier, String> {
+        let table = table.into();
         let expected = tokens_of(settings.mode);
         if table.tokens != expected {
             return Err(format!(
@@ -49,18 +75,13 @@ impl Classifier {
             .into_iter()
             .map(|w| w.trim().to_string())
             .filter(|w| !w.is_empty())
-            .map(|w| if fold { w.to_lowercase() } else { w }.into_boxed_str())
+            .map(|w| hash(&if fold { w.to_lowercase() } else { w }))
             .collect();
         Ok(Classifier {
             settings,
             table,
             exclude,
         })
-    }
-
-    /// The word table.
-    pub fn table(&self) -> &Table {
-        &self.table
     }
 
     /// True when the table has both good and spam messages (otherwise scoring is disabled).
@@ -70,62 +91,120 @@ impl Classifier {
 
     /// Scores a message.
     pub fn classify(&self, msg: &MessageText) -> Outcome {
-        self.score(tokenize(self.settings.mode, msg))
+        let mut scorer = Scorer::new(self);
+        match self.settings.mode {
+            Mode::Imail => each_imail_token(msg, &mut |t| scorer.token(t)),
+            Mode::Robinson => each_robinson_token(msg, &mut |t| scorer.token(t)),
+        }
+        scorer.finish()
     }
 
     /// Scores a message's tokens (each distinct token counts once).
-    pub fn score(&self, mut tokens: Vec<String>) -> Outcome {
-        tokens.sort_unstable();
-        tokens.dedup();
-        let (kept, excluded): (Vec<String>, Vec<String>) = tokens
-            .into_iter()
-            .partition(|t| !self.exclude.contains(t.as_str()));
+    pub fn score(&self, tokens: impl IntoIterator<Item = String>) -> Outcome {
+        let mut scorer = Scorer::new(self);
+        for t in tokens {
+            scorer.token(&t);
+        }
+        scorer.finish()
+    }
+
+    /// A word's probability, or `None` when the mode ignores it (Robinson: within `min-dev`
+    /// of 0.5).
+    fn probability(&self, word_hash: u64) -> Option<f64> {
         let s = &self.settings;
         let (good, spam) = (self.table.good_messages, self.table.spam_messages);
-        let mut words: Vec<(String, f64)> = match s.mode {
-            Mode::Imail => {
-                let new_word = f64::from(s.new_word_probability) / 100.0;
-                kept.into_iter()
-                    .map(|w| {
-                        let p = self
-                            .table
-                            .get(&w)
-                            .and_then(|c| graham::word_probability(c, good, spam));
-                        (w, p.unwrap_or(new_word))
-                    })
-                    .collect()
+        let counts = self.table.get(word_hash);
+        match s.mode {
+            Mode::Imail => Some(
+                counts
+                    .and_then(|c| graham::word_probability(c, good, spam))
+                    .unwrap_or(f64::from(s.new_word_probability) / 100.0),
+            ),
+            Mode::Robinson => {
+                let c = counts.unwrap_or_default();
+                let f = robinson::word_probability(c, good, spam, s.robinson_s, s.robinson_x);
+                ((f - 0.5).abs() >= s.min_dev).then_some(f)
             }
-            Mode::Robinson => kept
-                .into_iter()
-                .map(|w| {
-                    let c = self.table.get(&w).unwrap_or_default();
-                    let f = robinson::word_probability(c, good, spam, s.robinson_s, s.robinson_x);
-                    (w, f)
-                })
-                .filter(|(_, f)| (f - 0.5).abs() >= s.min_dev)
-                .collect(),
-        };
-        words.sort_by(most_interesting);
-        let (limit, threshold) = match s.mode {
-            Mode::Imail => (s.max_words, f64::from(s.threshold) / 100.0),
-            Mode::Robinson => (s.max_discriminators, s.spam_cutoff),
-        };
-        words.truncate(limit);
-        let probabilities: Vec<f64> = words.iter().map(|(_, p)| *p).collect();
-        let probability = match s.mode {
-            Mode::Imail => graham::combine(probabilities),
-            Mode::Robinson => robinson::combine(&probabilities),
-        };
-        Outcome {
-            probability,
-            spam: graham::is_spam(probability, threshold),
-            words,
-            excluded,
         }
     }
 }
 
-/// The tokenizer a mode uses.
+/// One message being scored.
+struct Scorer<'c> {
+    classifier: &'c Classifier,
+    /// Hashes of the tokens seen so far.
+    seen: HashSetOf,
+    excluded: Vec<String>,
+    /// The candidate words (place in `text`, probability).
+    words: Vec<(Range<usize>, f64)>,
+    text: String,
+}
+
+impl<'c> Scorer<'c> {
+    fn new(classifier: &'c Classifier) -> Scorer<'c> {
+        Scorer {
+            classifier,
+            seen: HashSetOf::with_capacity_and_hasher(1024, FixedState::default()),
+            excluded: Vec::new(),
+            words: Vec::with_capacity(512),
+            text: String::with_capacity(8192),
+        }
+    }
+
+    /// Takes one token; repeats are ignored.
+    fn token(&mut self, token: &str) {
+        let h = hash(token);
+        if !self.seen.insert(h) {
+            return;
+        }
+        if self.classifier.exclude.contains(&h) {
+            self.excluded.push(token.to_string());
+        } else if let Some(p) = self.classifier.probability(h) {
+            let start = self.text.len();
+            self.text.push_str(token);
+            self.words.push((start..self.text.len(), p));
+        }
+    }
+
+    /// Selects the most interesting words and combines them.
+    fn finish(mut self) -> Outcome {
+        let s = &self.classifier.settings;
+        let (limit, threshold) = match s.mode {
+            Mode::Imail => (s.max_words, f64::from(s.threshold) / 100.0),
+            Mode::Robinson => (s.max_discriminators, s.spam_cutoff),
+        };
+        if self.words.len() > limit {
+            let text = &self.text;
+            self.words.sort_unstable_by(|a, b| {
+                most_interesting((&text[a.0.clone()], a.1), (&text[b.0.clone()], b.1))
+            });
+            self.words.truncate(limit);
+        }
+        // Combined in a canonical order of the values alone (most interesting first, equal
+        // distances low to high), so the result never depends on how ties between words fall.
+        let mut probabilities: Vec<f64> = self.words.iter().map(|(_, p)| *p).collect();
+        probabilities.sort_unstable_by(|a, b| {
+            (b - 0.5)
+                .abs()
+                .total_cmp(&(a - 0.5).abs())
+                .then(a.total_cmp(b))
+        });
+        let probability = match s.mode {
+            Mode::Imail => graham::combine(probabilities),
+            Mode::Robinson => robinson::combine(&probabilities),
+        };
+        self.excluded.sort_unstable();
+        Outcome {
+            probability,
+            spam: graham::is_spam(probability, threshold),
+            excluded: self.excluded,
+            used: self.words,
+            text: self.text,
+        }
+    }
+}
+
+/// The tokens of a message in a mode (repeats kept), as strings: for training.
 pub fn tokenize(mode: Mode, msg: &MessageText) -> Vec<String> {
     match mode {
         Mode::Imail => imail_tokens(msg),
@@ -141,15 +220,17 @@ pub fn tokens_of(mode: Mode) -> Tokens {
     }
 }
 
-/// Stable "most interesting" order: distance from 0.5 descending, then the word ascending.
-fn most_interesting(a: &(String, f64), b: &(String, f64)) -> Ordering {
+/// "Most interesting" order: distance from 0.5 descending, then the word ascending (words
+/// are distinct, so the order is total).
+fn most_interesting(a: (&str, f64), b: (&str, f64)) -> Ordering {
     let (da, db) = ((a.1 - 0.5).abs(), (b.1 - 0.5).abs());
-    db.total_cmp(&da).then_with(|| a.0.cmp(&b.0))
+    db.total_cmp(&da).then_with(|| a.0.cmp(b.0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::Table;
 
     fn table(lines: &str) -> Table {
         Table::parse(&format!("#antispam-table v1 good=100 spam=100\n{lines}")).unwrap()
@@ -171,7 +252,7 @@ mod tests {
     #[test]
     fn no_words_is_exactly_one_half_and_good() {
         let o = imail(Settings::default(), "", &[]).score(vec![]);
-        assert_eq!((o.probability, o.spam, o.words.len()), (0.5, false, 0));
+        assert_eq!((o.probability, o.spam, o.words().len()), (0.5, false, 0));
     }
 
     #[test]
@@ -183,8 +264,11 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(
-            imail(s, "", &[]).score(words("zork")).words,
-            [("zork".to_string(), 0.2)]
+            imail(s, "", &[])
+                .score(words("zork"))
+                .words()
+                .collect::<Vec<_>>(),
+            [("zork", 0.2)]
         );
     }
 
@@ -197,7 +281,7 @@ mod tests {
             ..Settings::default()
         };
         let o = imail(s, lines, &[]).score(words("d c b a"));
-        let used: Vec<&str> = o.words.iter().map(|(w, _)| w.as_str()).collect();
+        let used: Vec<&str> = o.words().map(|(w, _)| w).collect();
         assert_eq!(used, ["a", "b", "c"]);
         assert!(
             (o.probability - 0.9995192).abs() < 1e-7,
@@ -216,7 +300,7 @@ mod tests {
             ..Settings::default()
         };
         let o = imail(s, lines, &[]).score(words("x q m"));
-        let used: Vec<&str> = o.words.iter().map(|(w, _)| w.as_str()).collect();
+        let used: Vec<&str> = o.words().map(|(w, _)| w).collect();
         assert_eq!(used, ["m", "q"]);
     }
 
@@ -230,7 +314,7 @@ mod tests {
             ..Settings::default()
         };
         let o = imail(s, lines, &[]).score(words("viagra hello zork"));
-        assert_eq!(o.words.len(), 1);
+        assert_eq!(o.words().len(), 1);
     }
 
     #[test]
@@ -248,7 +332,7 @@ mod tests {
             subject: "FREE",
             ..MessageText::default()
         });
-        assert_eq!(o.words, [("free".to_string(), 0.99)]);
+        assert_eq!(o.words().collect::<Vec<_>>(), [("free", 0.99)]);
     }
 
     #[test]
@@ -264,7 +348,7 @@ mod tests {
         let c = Classifier::new(s, t, []).unwrap();
         let o = c.score(words("spammy meh unseen"));
         assert_eq!(
-            o.words.len(),
+            o.words().len(),
             1,
             "meh (0.5) and unseen (x = 0.5) are within min-dev"
         );

@@ -5,6 +5,7 @@
 
 pub mod classify;
 pub mod graham;
+pub mod hashed;
 pub mod robinson;
 pub mod settings;
 pub mod table;
@@ -13,6 +14,7 @@ pub mod tokenize;
 use antispam_sdk::{ContentCheck, Header, Message, Session, Verdict};
 
 pub use classify::{Classifier, Outcome};
+pub use hashed::HashedTable;
 pub use settings::{Mode, Settings};
 pub use table::{Counts, Table, Tokens};
 pub use tokenize::MessageText;
@@ -49,7 +51,7 @@ impl Bayes {
         let text = settings
             .text_file("table-file")
             .ok_or_else(|| format!("table file {path} was not passed in"))?;
-        let table = Table::parse(&text).map_err(|e| format!("{path}: {e}"))?;
+        let table = HashedTable::parse(&text).map_err(|e| format!("{path}: {e}"))?;
         let mut exclude = s.exclude.clone();
         if let Some(path) = &s.exclude_file {
             let text = settings
@@ -60,8 +62,9 @@ impl Bayes {
         Classifier::new(s, table, exclude).map(|c| Bayes::Enabled(Box::new(c)))
     }
 
-    /// Checks one message: the log lines in order, and the verdict.
-    pub fn run(&self, session: &Session, msg: &MessageText) -> (Vec<Line>, Verdict) {
+    /// Checks one message: the log lines in order, and the verdict. Verbose lines are built
+    /// only when `verbose` is true.
+    pub fn run(&self, session: &Session, msg: &MessageText, verbose: bool) -> (Vec<Line>, Verdict) {
         let domain = &session.domain;
         let classifier = match self {
             Bayes::Disabled => {
@@ -86,26 +89,28 @@ impl Bayes {
             }
             Bayes::Enabled(c) => c,
         };
-        let mut lines = vec![
-            Line::Verbose(format!("Statistical Filtering enabled for {domain}")),
-            Line::Verbose("performing statistical analysis".into()),
-        ];
         let outcome = classifier.classify(msg);
-        lines.extend(
-            outcome
-                .excluded
-                .iter()
-                .map(|w| Line::Verbose(format!("[{w}] in exclude list"))),
-        );
-        lines.push(Line::Verbose(
-            "The following words were used to compute the probability email is spam".into(),
-        ));
-        lines.extend(
-            outcome
-                .words
-                .iter()
-                .map(|(w, p)| Line::Verbose(format!("word = {w}, probability = {p:.6}"))),
-        );
+        let mut lines = Vec::new();
+        if verbose {
+            lines.push(Line::Verbose(format!(
+                "Statistical Filtering enabled for {domain}"
+            )));
+            lines.push(Line::Verbose("performing statistical analysis".into()));
+            lines.extend(
+                outcome
+                    .excluded
+                    .iter()
+                    .map(|w| Line::Verbose(format!("[{w}] in exclude list"))),
+            );
+            lines.push(Line::Verbose(
+                "The following words were used to compute the probability email is spam".into(),
+            ));
+            lines.extend(
+                outcome
+                    .words()
+                    .map(|(w, p)| Line::Verbose(format!("word = {w}, probability = {p:.6}"))),
+            );
+        }
         let p = outcome.probability;
         if outcome.spam {
             lines.push(Line::Normal(format!(
@@ -131,7 +136,8 @@ impl ContentCheck for Bayes {
     }
 
     fn check(&self, session: &Session, message: &Message) -> Verdict {
-        let (lines, verdict) = self.run(session, &MessageText::from(message));
+        let verbose = antispam_sdk::log::is_verbose();
+        let (lines, verdict) = self.run(session, &MessageText::from(message), verbose);
         for line in lines {
             match line {
                 Line::Normal(text) => antispam_sdk::log::normal(text),

@@ -18,8 +18,9 @@ pub fn word_probability(c: Counts, good_messages: u32, spam_messages: u32, s: f6
 }
 
 /// The chi-square survival probability P(X ≥ `chi2`) for `dof` (even) degrees of freedom:
-/// e^(−m) Σ_{i<dof/2} m^i / i! with m = chi2/2, capped at 1. Summed in log space, so large
-/// arguments neither underflow nor overflow.
+/// e^(−m) Σ_{i<dof/2} m^i / i! with m = chi2/2, capped at 1. While e^(−m) is a normal number
+/// the terms are summed directly (each term is a Poisson probability, at most 1); beyond that
+/// they are summed in log space, so large arguments neither underflow nor overflow.
 pub fn chi2q(chi2: f64, dof: usize) -> f64 {
     let m = chi2 / 2.0;
     if m.is_nan() || m <= 0.0 {
@@ -28,8 +29,17 @@ pub fn chi2q(chi2: f64, dof: usize) -> f64 {
     if m.is_infinite() {
         return 0.0;
     }
-    let ln_m = m.ln();
     let terms = (dof / 2).max(1);
+    if m < 700.0 {
+        let mut term = (-m).exp();
+        let mut sum = term;
+        for i in 1..terms {
+            term *= m / i as f64;
+            sum += term;
+        }
+        return sum.min(1.0);
+    }
+    let ln_m = m.ln();
     let mut ln_term = -m; // ln(e^-m m^0 / 0!)
     let mut ln_sum = ln_term;
     for i in 1..terms {
@@ -44,6 +54,21 @@ pub fn chi2q(chi2: f64, dof: usize) -> f64 {
     ln_sum.exp().min(1.0)
 }
 
+/// Σ ln v over `values` (each in [0, 1]) with one logarithm: the product is kept scaled by
+/// powers of two so it cannot underflow.
+fn sum_ln(values: impl Iterator<Item = f64>) -> f64 {
+    const SCALE: f64 = 4.149515568880993e180; // 2^600, exact
+    let (mut product, mut scaled) = (1.0f64, 0i32);
+    for v in values {
+        product *= v;
+        if product < 1e-200 && product > 0.0 {
+            product *= SCALE;
+            scaled += 1;
+        }
+    }
+    product.ln() - f64::from(scaled) * 600.0 * std::f64::consts::LN_2
+}
+
 /// Fisher-combines word probabilities into a score in [0, 1] (≈0 good, ≈1 spam):
 /// `(1 + H − S) / 2` with H = chi2q(−2 Σ ln f, 2N) and S = chi2q(−2 Σ ln(1−f), 2N).
 /// No words score 0.5.
@@ -52,14 +77,8 @@ pub fn combine(probabilities: &[f64]) -> f64 {
         return 0.5;
     }
     let dof = 2 * probabilities.len();
-    let ham = chi2q(
-        -2.0 * probabilities.iter().map(|f| f.ln()).sum::<f64>(),
-        dof,
-    );
-    let spam = chi2q(
-        -2.0 * probabilities.iter().map(|f| (1.0 - f).ln()).sum::<f64>(),
-        dof,
-    );
+    let ham = chi2q(-2.0 * sum_ln(probabilities.iter().copied()), dof);
+    let spam = chi2q(-2.0 * sum_ln(probabilities.iter().map(|f| 1.0 - f)), dof);
     (1.0 + ham - spam) / 2.0
 }
 
@@ -104,6 +123,24 @@ mod tests {
             word_probability(Counts::default(), 10, 10, 0.45, 0.52),
             0.52
         );
+    }
+
+    #[test]
+    fn direct_and_log_space_sums_agree() {
+        for (x, dof) in [(1390.0, 1400), (200.0, 300), (50.0, 2000), (3.0, 2)] {
+            let direct = chi2q(x, dof);
+            let m: f64 = x / 2.0;
+            let mut ln_sum = -m;
+            let mut ln_term = -m;
+            for i in 1..dof / 2 {
+                ln_term += m.ln() - (i as f64).ln();
+                ln_sum = ln_sum.max(ln_term) + (-(ln_sum - ln_term).abs()).exp().ln_1p();
+            }
+            assert!((direct - ln_sum.exp()).abs() < 1e-9, "{x} {dof}");
+        }
+        let ps: [f64; 4] = [0.3, 1e-150, 1e-150, 0.7];
+        let expect: f64 = ps.iter().map(|p| p.ln()).sum();
+        assert!((sum_ln(ps.into_iter()) - expect).abs() < 1e-9);
     }
 
     #[test]

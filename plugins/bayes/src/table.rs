@@ -43,6 +43,14 @@ pub struct Counts {
     pub spam: u32,
 }
 
+impl Counts {
+    /// Adds `other`'s counts (saturating).
+    pub fn add(&mut self, other: Counts) {
+        self.good = self.good.saturating_add(other.good);
+        self.spam = self.spam.saturating_add(other.spam);
+    }
+}
+
 /// A loaded word table. Lookups are hash lookups, independent of the table's size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
@@ -70,28 +78,22 @@ impl Table {
 
     /// Parses the text format; an error names the offending line.
     pub fn parse(text: &str) -> Result<Table, String> {
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let Some((_, header)) = lines.next() else {
-            return Err("table is empty: the header line is missing".into());
-        };
-        let mut table = parse_header(header.trim()).map_err(|e| format!("line 1: {e}"))?;
-        table.words.reserve(text.len() / 24);
-        for (index, line) in lines {
-            let (word, counts) =
-                parse_line(line).map_err(|e| format!("line {}: {e}", index + 1))?;
-            let entry = table.words.entry(word.into()).or_default();
-            entry.good = entry.good.saturating_add(counts.good);
-            entry.spam = entry.spam.saturating_add(counts.spam);
-        }
+        let mut words: HashMap<Box<str>, Counts> = HashMap::with_capacity(text.len() / 24);
+        let mut table = parse_with(text, |word, counts| {
+            words.entry(word.into()).or_default().add(counts)
+        })?;
+        table.words = words;
         Ok(table)
     }
 
     /// The counts of `word`, if the table has it.
     pub fn get(&self, word: &str) -> Option<Counts> {
         self.words.get(word).copied()
+    }
+
+    /// Every word with its counts, in no particular order.
+    pub fn words(&self) -> impl Iterator<Item = (&str, Counts)> {
+        self.words.iter().map(|(w, c)| (w.as_ref(), *c))
     }
 
     /// Number of distinct words.
@@ -147,6 +149,24 @@ impl Table {
         }
         out
     }
+}
+
+/// Parses the text format, handing each word line to `add` (a repeated word comes again);
+/// returns the header as a table without words. An error names the offending line.
+pub(crate) fn parse_with(text: &str, mut add: impl FnMut(&str, Counts)) -> Result<Table, String> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = lines.next() else {
+        return Err("table is empty: the header line is missing".into());
+    };
+    let table = parse_header(header.trim()).map_err(|e| format!("line 1: {e}"))?;
+    for (index, line) in lines {
+        let (word, counts) = parse_line(line).map_err(|e| format!("line {}: {e}", index + 1))?;
+        add(word, counts);
+    }
+    Ok(table)
 }
 
 /// Parses `#antispam-table v1 good=<n> spam=<n> [tokens=<imail|robinson>]`.

@@ -56,7 +56,7 @@ fn spam_gets_the_header_and_the_spam_line() {
         subject: "cheap viagra",
         ..MessageText::default()
     };
-    let (lines, verdict) = configured("", None).run(&session(), &msg);
+    let (lines, verdict) = configured("", None).run(&session(), &msg, true);
     assert_eq!(
         text_of(&lines),
         [
@@ -90,7 +90,7 @@ fn good_mail_passes_with_the_good_line() {
         text: "meeting at noon",
         ..MessageText::default()
     };
-    let (lines, verdict) = configured("", None).run(&session(), &msg);
+    let (lines, verdict) = configured("", None).run(&session(), &msg, true);
     assert_eq!(
         lines.last(),
         Some(&Line::Normal(
@@ -107,7 +107,7 @@ fn excluded_words_are_logged() {
         ..MessageText::default()
     };
     let (lines, verdict) =
-        configured("exclude = [\"other\"]", Some("Viagra\n")).run(&session(), &msg);
+        configured("exclude = [\"other\"]", Some("Viagra\n")).run(&session(), &msg, true);
     assert!(lines.contains(&Line::Verbose("[viagra] in exclude list".into())));
     assert!(lines.contains(&Line::Normal(
         "Probability email is spam0.500000: email is good".into()
@@ -118,7 +118,7 @@ fn excluded_words_are_logged() {
 #[test]
 fn disabled_domain_is_not_applicable() {
     let b = Bayes::from_settings(&settings("enabled = false", &[])).unwrap();
-    let (lines, verdict) = b.run(&session(), &MessageText::default());
+    let (lines, verdict) = b.run(&session(), &MessageText::default(), true);
     assert_eq!(
         lines,
         [
@@ -134,7 +134,7 @@ fn table_without_counts_disables_filtering() {
     let table = "#antispam-table v1 good=0 spam=0\n";
     let b =
         Bayes::from_settings(&settings("table-file = \"t\"", &[("table-file", table)])).unwrap();
-    let (lines, verdict) = b.run(&session(), &MessageText::default());
+    let (lines, verdict) = b.run(&session(), &MessageText::default(), true);
     assert_eq!(
         lines[0],
         Line::Normal(
@@ -163,4 +163,20 @@ fn configuration_errors_are_clear() {
         &[("table-file", TABLE)],
     );
     assert!(e.contains("imail tokens"), "{e}");
+}
+
+#[test]
+fn without_verbose_only_normal_lines_are_built() {
+    let msg = MessageText {
+        subject: "cheap viagra",
+        ..MessageText::default()
+    };
+    let (lines, verdict) = configured("", None).run(&session(), &msg, false);
+    assert_eq!(
+        lines,
+        [Line::Normal(
+            "Probability email is spam0.985075:email is spam".into()
+        )]
+    );
+    assert!(matches!(verdict, Verdict::Fail(_)), "{verdict:?}");
 }

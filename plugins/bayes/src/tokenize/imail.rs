@@ -9,22 +9,29 @@ use super::MessageText;
 /// one `-` (`2Sexy` → `-sexy`). Words without a letter are dropped. Repeats are kept.
 pub fn tokens(msg: &MessageText) -> Vec<String> {
     let mut out = Vec::new();
-    words(msg.subject, &mut out);
-    words(msg.text, &mut out);
-    for html in &msg.html {
-        words(&extract_text(html), &mut out);
-    }
+    each_token(msg, &mut |t| out.push(t.to_string()));
     out
 }
 
-fn words(text: &str, out: &mut Vec<String>) {
+/// Hands each IMail token of a message to `sink`, in the order [`tokens`] lists them.
+pub fn each_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
+    let mut word = String::new();
+    words(msg.subject, &mut word, sink);
+    words(msg.text, &mut word, sink);
+    for html in &msg.html {
+        words(&extract_text(html), &mut word, sink);
+    }
+}
+
+/// The words of `text`, each built in the reused buffer `word`.
+fn words(text: &str, word: &mut String, sink: &mut dyn FnMut(&str)) {
     let is_word_char =
         |c: char| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '-' | '\'' | '$');
     for chunk in text
         .split(|c: char| !is_word_char(c))
         .filter(|w| w.chars().any(char::is_alphabetic))
     {
-        let mut word = String::with_capacity(chunk.len());
+        word.clear();
         for c in chunk.chars() {
             if c.is_alphabetic() {
                 word.extend(c.to_lowercase());
@@ -32,7 +39,7 @@ fn words(text: &str, out: &mut Vec<String>) {
                 word.push('-');
             }
         }
-        out.push(word);
+        sink(word);
     }
 }
 

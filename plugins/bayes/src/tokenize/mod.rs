@@ -3,8 +3,8 @@
 mod imail;
 mod robinson;
 
-pub use imail::tokens as imail_tokens;
-pub use robinson::tokens as robinson_tokens;
+pub use imail::{each_token as each_imail_token, tokens as imail_tokens};
+pub use robinson::{each_token as each_robinson_token, tokens as robinson_tokens};
 
 /// The parts of a message that the tokenizers read (the fields content checks receive).
 #[derive(Debug, Clone, Default)]
@@ -32,4 +32,17 @@ impl<'a> From<&'a antispam_sdk::Message> for MessageText<'a> {
             html: m.html.iter().map(String::as_str).collect(),
         }
     }
+}
+
+/// `s` lower-cased exactly as [`str::to_lowercase`] does, in `buf` (reusing its allocation for
+/// ASCII text).
+fn lower<'b>(buf: &'b mut String, s: &str) -> &'b str {
+    buf.clear();
+    if s.is_ascii() {
+        buf.push_str(s);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&s.to_lowercase());
+    }
+    buf
 }

@@ -1,12 +1,15 @@
 //! The Robinson-mode tokenizer (after SpamBayes): selected headers with prefixes, header-name
 //! counts, address and Received pieces, HTML elements and URL pieces, and case-folded body
 //! words and word pairs.
+//!
+//! Tokens are assembled in reused buffers and handed to a sink one at a time, so scoring a
+//! message allocates almost nothing per token.
 
-use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use antispam_sdk::html::scan;
 
-use super::MessageText;
+use super::{MessageText, lower};
 
 /// Body words shorter than this are dropped.
 const MIN_WORD: usize = 3;
@@ -17,16 +20,79 @@ const MAX_WORD: usize = 12;
 /// No token contains a control character (so each fits on one line of the table).
 pub fn tokens(msg: &MessageText) -> Vec<String> {
     let mut out = Vec::new();
-    headers(msg, &mut out);
-    for word in msg.subject.split_whitespace() {
-        body_word(word, "subject:", &mut out);
-    }
-    body(msg.text, &mut out);
-    for html in &msg.html {
-        markup(html, &mut out);
-    }
-    out.retain(|t| !t.contains(char::is_control));
+    each_token(msg, &mut |t| out.push(t.to_string()));
     out
+}
+
+/// Hands each Robinson-mode token of a message to `sink`, in the order [`tokens`] lists them.
+pub fn each_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
+    let mut t = Tokenizer {
+        out: Out {
+            sink,
+            token: String::new(),
+        },
+        lower: String::new(),
+        lower2: String::new(),
+        word: String::new(),
+        prev: String::new(),
+    };
+    t.headers(msg);
+    for word in msg.subject.split_whitespace() {
+        t.body_word(word, "subject:");
+    }
+    t.body(msg.text);
+    for html in &msg.html {
+        t.markup(html);
+    }
+}
+
+/// Where tokens go: assembled from their parts in `token`, then given to the sink unless they
+/// contain a control character.
+struct Out<'s> {
+    sink: &'s mut dyn FnMut(&str),
+    token: String,
+}
+
+impl Out<'_> {
+    /// Emits the concatenation of `parts`.
+    fn emit(&mut self, parts: &[&str]) {
+        self.token.clear();
+        for part in parts {
+            self.token.push_str(part);
+        }
+        self.send();
+    }
+
+    /// Emits formatted text.
+    fn emit_fmt(&mut self, args: std::fmt::Arguments) {
+        self.token.clear();
+        let _ = self.token.write_fmt(args);
+        self.send();
+    }
+
+    fn send(&mut self) {
+        if !has_control(&self.token) {
+            (self.sink)(&self.token);
+        }
+    }
+}
+
+/// `text.contains(char::is_control)`, on bytes: C0 controls and DEL are single bytes, the C1
+/// controls U+0080..U+009F are encoded as 0xC2 0x80..0x9F.
+fn has_control(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c < 0x20 || c == 0x7f || (c == 0xc2 && matches!(b.get(i + 1), Some(0x80..=0x9f)))
+    })
+}
+
+/// The output and the scratch buffers reused from token to token.
+struct Tokenizer<'s> {
+    out: Out<'s>,
+    lower: String,
+    lower2: String,
+    word: String,
+    prev: String,
 }
 
 /// Header fields counted as `header:<Name>:<count>` (SpamBayes' "safe headers": fields
@@ -52,224 +118,271 @@ const COUNTED: &[&str] = &[
     "x-face",
 ];
 
-/// Header tokens: `header:<Name>:<count>` for the counted fields, then per-field pieces.
-fn headers(msg: &MessageText, out: &mut Vec<String>) {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for (name, value) in &msg.headers {
-        let lname = name.to_ascii_lowercase();
-        charsets(value, out);
-        if COUNTED.contains(&lname.as_str()) {
-            *counts.entry(name).or_default() += 1;
-        }
-        match lname.as_str() {
-            "from" | "reply-to" => addresses(&lname, value, out),
-            "to" | "cc" => recipients(&lname, value, out),
-            "received" => received(value, out),
-            "message-id" => message_id(value, out),
-            "content-type" | "x-mailer" | "user-agent" | "precedence" | "organization"
-            | "mime-version" => {
-                for word in value.split(|c: char| c.is_whitespace() || matches!(c, ';' | '"' | ','))
-                {
-                    header_word(&lname, word, out);
+/// Header fields whose values give tokens (see [`Tokenizer::headers`]).
+const READ: &[&str] = &[
+    "from",
+    "reply-to",
+    "to",
+    "cc",
+    "received",
+    "message-id",
+    "content-type",
+    "x-mailer",
+    "user-agent",
+    "precedence",
+    "organization",
+    "mime-version",
+];
+
+impl Tokenizer<'_> {
+    /// Header tokens: per-field pieces, then `header:<Name>:<count>` for the counted fields
+    /// (names as first written; differently written names count apart).
+    fn headers(&mut self, msg: &MessageText) {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for &(name, value) in &msg.headers {
+            self.charsets(value);
+            if COUNTED.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                match counts.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, count)) => *count += 1,
+                    None => counts.push((name, 1)),
                 }
             }
-            _ => {}
-        }
-    }
-    out.extend(
-        counts
-            .into_iter()
-            .map(|(name, n)| format!("header:{name}:{n}")),
-    );
-}
-
-/// `charset:<name>` for each RFC 2047 encoded word (`=?big5?B?...?=`) in a raw header value:
-/// the character set of a sender-written name or subject.
-fn charsets(value: &str, out: &mut Vec<String>) {
-    for piece in value.split("=?").skip(1) {
-        if let Some((charset, _)) = piece.split_once('?')
-            && (1..=20).contains(&charset.len())
-        {
-            out.push(format!("charset:{}", charset.to_ascii_lowercase()));
-        }
-    }
-}
-
-/// `to:2**<k>` for the number of addresses (rounded down to a power of two), and each
-/// recipient domain.
-fn recipients(field: &str, value: &str, out: &mut Vec<String>) {
-    let domains: Vec<String> = value
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"'))
-        .filter_map(|p| p.rsplit_once('@'))
-        .map(|(_, d)| d.to_lowercase())
-        .collect();
-    out.push(format!("{field}:2**{}", domains.len().max(1).ilog2()));
-    for domain in domains.into_iter().take(3) {
-        out.push(format!("{field}:domain:{domain}"));
-    }
-}
-
-fn header_word(prefix: &str, word: &str, out: &mut Vec<String>) {
-    let word = word
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .to_lowercase();
-    if !word.is_empty() && word.len() <= 40 {
-        out.push(format!("{prefix}:{word}"));
-    }
-}
-
-/// `from:addr:a@b.c`, `from:domain:b.c`, `from:name:word`, or `from:none`.
-fn addresses(field: &str, value: &str, out: &mut Vec<String>) {
-    let mut any = false;
-    for piece in value.split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"')) {
-        if piece.is_empty() {
-            continue;
-        }
-        let piece = piece.to_lowercase();
-        if let Some((_, domain)) = piece.rsplit_once('@') {
-            any = true;
-            out.push(format!("{field}:addr:{piece}"));
-            out.push(format!("{field}:domain:{domain}"));
-        } else {
-            header_word(&format!("{field}:name"), &piece, out);
-        }
-    }
-    if !any {
-        out.push(format!("{field}:none"));
-    }
-}
-
-/// Host names (every domain suffix) and address prefixes found in a Received field.
-fn received(value: &str, out: &mut Vec<String>) {
-    for piece in
-        value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';'))
-    {
-        let piece = piece
-            .trim_matches(|c: char| !c.is_alphanumeric())
-            .to_lowercase();
-        if piece.parse::<std::net::Ipv4Addr>().is_ok() {
-            let octets: Vec<&str> = piece.split('.').collect();
-            for n in 2..=4 {
-                out.push(format!("received:{}", octets[..n].join(".")));
-            }
-        } else if piece.contains('.')
-            && piece
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
-        {
-            let labels: Vec<&str> = piece.split('.').collect();
-            for start in 0..labels.len().saturating_sub(1) {
-                out.push(format!("received:{}", labels[start..].join(".")));
-            }
-        }
-    }
-}
-
-/// `message-id:@domain`, or `message-id:invalid` without one.
-fn message_id(value: &str, out: &mut Vec<String>) {
-    match value.trim().trim_matches(['<', '>']).rsplit_once('@') {
-        Some((_, domain)) if !domain.is_empty() => {
-            out.push(format!("message-id:@{}", domain.to_lowercase()))
-        }
-        _ => out.push("message-id:invalid".into()),
-    }
-}
-
-/// Body text: whitespace-separated chunks, URLs and addresses broken into pieces, and each
-/// pair of neighbouring words as `<w1> <w2>`.
-fn body(text: &str, out: &mut Vec<String>) {
-    let mut previous: Option<String> = None;
-    for chunk in text.split_whitespace() {
-        if chunk.contains("://") || chunk.starts_with("www.") {
-            url(chunk, out);
-        } else if chunk.contains('@') && chunk.contains('.') {
-            let chunk = chunk
-                .trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase();
-            if let Some((name, domain)) = chunk.rsplit_once('@') {
-                out.push(format!("email name:{name}"));
-                for piece in domain.split('.') {
-                    out.push(format!("email addr:{piece}"));
-                }
-            }
-        } else {
-            let before = out.len();
-            body_word(chunk, "", out);
-            if out.len() > before {
-                let word = out[before].clone();
-                if let Some(prev) = previous.replace(word.clone()) {
-                    out.push(format!("{prev} {word}"));
-                }
+            let Some(&field) = READ.iter().find(|f| f.eq_ignore_ascii_case(name)) else {
                 continue;
-            }
-        }
-        previous = None;
-    }
-}
-
-/// One body word: trimmed of surrounding punctuation, lower-cased; very short words are
-/// dropped, long ones become `skip:<first char> <length rounded down to tens>`.
-fn body_word(chunk: &str, prefix: &str, out: &mut Vec<String>) {
-    let word = chunk
-        .trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '$' | '!')))
-        .to_lowercase();
-    let len = word.chars().count();
-    if len < MIN_WORD {
-        return;
-    }
-    if len > MAX_WORD {
-        let first = word.chars().next().unwrap_or('?');
-        out.push(format!("{prefix}skip:{first} {}", len / 10 * 10));
-    } else {
-        out.push(format!("{prefix}{word}"));
-    }
-}
-
-/// An HTML part: its visible text as body words, `html:<tag>` for each element used,
-/// `html:<tag>:<attribute>=<value>` for short presentational values, and the URLs of links
-/// and images.
-fn markup(html: &str, out: &mut Vec<String>) {
-    let doc = scan(html);
-    for tag in doc.tags.iter().filter(|t| !t.end) {
-        out.push(format!("html:{}", tag.name));
-        for a in &tag.attributes {
-            match a.name.as_str() {
-                "href" | "src" | "action" | "background" => url(&a.value, out),
-                "color" | "size" | "face" | "bgcolor" | "align" | "width" | "height" | "border" => {
-                    let v = a.value.trim().to_lowercase();
-                    if v.len() <= 20 {
-                        out.push(format!("html:{}:{}={v}", tag.name, a.name));
+            };
+            match field {
+                "from" | "reply-to" => self.addresses(field, value),
+                "to" | "cc" => self.recipients(field, value),
+                "received" => self.received(value),
+                "message-id" => self.message_id(value),
+                _ => {
+                    for word in
+                        value.split(|c: char| c.is_whitespace() || matches!(c, ';' | '"' | ','))
+                    {
+                        header_word(&mut self.out, &mut self.lower, field, ":", word);
                     }
                 }
-                _ => {}
+            }
+        }
+        for (name, n) in counts {
+            self.out.emit_fmt(format_args!("header:{name}:{n}"));
+        }
+    }
+
+    /// `charset:<name>` for each RFC 2047 encoded word (`=?big5?B?...?=`) in a raw header
+    /// value: the character set of a sender-written name or subject.
+    fn charsets(&mut self, value: &str) {
+        for piece in value.split("=?").skip(1) {
+            if let Some((charset, _)) = piece.split_once('?')
+                && (1..=20).contains(&charset.len())
+            {
+                self.lower.clear();
+                self.lower.push_str(charset);
+                self.lower.make_ascii_lowercase();
+                self.out.emit(&["charset:", &self.lower]);
             }
         }
     }
-    if !doc.comments.is_empty() {
-        out.push("html:comment".into());
+
+    /// `to:2**<k>` for the number of addresses (rounded down to a power of two), and the
+    /// first three recipient domains.
+    fn recipients(&mut self, field: &str, value: &str) {
+        let domains = || {
+            value
+                .split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"'))
+                .filter_map(|p| p.rsplit_once('@'))
+                .map(|(_, d)| d)
+        };
+        let k = domains().count().max(1).ilog2();
+        self.out.emit_fmt(format_args!("{field}:2**{k}"));
+        for domain in domains().take(3) {
+            let domain = lower(&mut self.lower, domain);
+            self.out.emit(&[field, ":domain:", domain]);
+        }
     }
-    body(&doc.text, out);
+
+    /// `from:addr:a@b.c`, `from:domain:b.c`, `from:name:word`, or `from:none`.
+    fn addresses(&mut self, field: &str, value: &str) {
+        let mut any = false;
+        for piece in value.split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"'))
+        {
+            if piece.is_empty() {
+                continue;
+            }
+            let piece = lower(&mut self.lower, piece);
+            if let Some((_, domain)) = piece.rsplit_once('@') {
+                any = true;
+                self.out.emit(&[field, ":addr:", piece]);
+                self.out.emit(&[field, ":domain:", domain]);
+            } else {
+                header_word(&mut self.out, &mut self.lower2, field, ":name:", piece);
+            }
+        }
+        if !any {
+            self.out.emit(&[field, ":none"]);
+        }
+    }
+
+    /// Host names (every domain suffix) and address prefixes found in a Received field.
+    fn received(&mut self, value: &str) {
+        for piece in
+            value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';'))
+        {
+            let piece = lower(
+                &mut self.lower,
+                piece.trim_matches(|c: char| !c.is_alphanumeric()),
+            );
+            if piece.parse::<std::net::Ipv4Addr>().is_ok() {
+                // The first two, three and four octets (the address has exactly three dots).
+                let dots = piece.match_indices('.').map(|(i, _)| i);
+                for end in dots.skip(1).chain([piece.len()]) {
+                    self.out.emit(&["received:", &piece[..end]]);
+                }
+            } else if piece.contains('.')
+                && piece
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
+            {
+                // Every suffix that starts at a label, except the last label alone.
+                let mut rest = piece;
+                while let Some((_, tail)) = rest.split_once('.') {
+                    self.out.emit(&["received:", rest]);
+                    rest = tail;
+                }
+            }
+        }
+    }
+
+    /// `message-id:@domain`, or `message-id:invalid` without one.
+    fn message_id(&mut self, value: &str) {
+        match value.trim().trim_matches(['<', '>']).rsplit_once('@') {
+            Some((_, domain)) if !domain.is_empty() => {
+                let domain = lower(&mut self.lower, domain);
+                self.out.emit(&["message-id:@", domain]);
+            }
+            _ => self.out.emit(&["message-id:invalid"]),
+        }
+    }
+
+    /// Body text: whitespace-separated chunks, URLs and addresses broken into pieces, and each
+    /// pair of neighbouring words as `<w1> <w2>`.
+    fn body(&mut self, text: &str) {
+        let mut have_prev = false;
+        for chunk in text.split_whitespace() {
+            if (chunk.as_bytes().contains(&b':') && chunk.contains("://"))
+                || chunk.starts_with("www.")
+            {
+                self.url(chunk);
+            } else if chunk.contains('@') && chunk.contains('.') {
+                let chunk = lower(
+                    &mut self.lower,
+                    chunk.trim_matches(|c: char| !c.is_alphanumeric()),
+                );
+                if let Some((name, domain)) = chunk.rsplit_once('@') {
+                    self.out.emit(&["email name:", name]);
+                    for piece in domain.split('.') {
+                        self.out.emit(&["email addr:", piece]);
+                    }
+                }
+            } else if self.body_word(chunk, "") {
+                // The word's token (even one the sink did not get) pairs with its neighbours.
+                self.word.clear();
+                self.word.push_str(&self.out.token);
+                if have_prev {
+                    self.out.emit(&[&self.prev, " ", &self.word]);
+                }
+                std::mem::swap(&mut self.prev, &mut self.word);
+                have_prev = true;
+                continue;
+            }
+            have_prev = false;
+        }
+    }
+
+    /// One body word: trimmed of surrounding punctuation, lower-cased; very short words are
+    /// dropped, long ones become `skip:<first char> <length rounded down to tens>`. True when
+    /// a token was made (it is then in `self.out.token`).
+    fn body_word(&mut self, chunk: &str, prefix: &str) -> bool {
+        let word = chunk.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '$' | '!')));
+        let token = &mut self.out.token;
+        token.clear();
+        token.push_str(prefix);
+        let len = if word.is_ascii() {
+            token.push_str(word);
+            token.make_ascii_lowercase();
+            word.len()
+        } else {
+            token.push_str(&word.to_lowercase());
+            token[prefix.len()..].chars().count()
+        };
+        if len < MIN_WORD {
+            return false;
+        }
+        if len > MAX_WORD {
+            let first = token[prefix.len()..].chars().next().unwrap_or('?');
+            token.truncate(prefix.len());
+            let _ = write!(token, "skip:{first} {}", len / 10 * 10);
+        }
+        self.out.send();
+        true
+    }
+
+    /// An HTML part: its visible text as body words, `html:<tag>` for each element used,
+    /// `html:<tag>:<attribute>=<value>` for short presentational values, and the URLs of links
+    /// and images.
+    fn markup(&mut self, html: &str) {
+        let doc = scan(html);
+        for tag in doc.tags.iter().filter(|t| !t.end) {
+            self.out.emit(&["html:", &tag.name]);
+            for a in &tag.attributes {
+                match a.name.as_str() {
+                    "href" | "src" | "action" | "background" => self.url(&a.value),
+                    "color" | "size" | "face" | "bgcolor" | "align" | "width" | "height"
+                    | "border" => {
+                        let v = lower(&mut self.lower, a.value.trim());
+                        if v.len() <= 20 {
+                            self.out.emit(&["html:", &tag.name, ":", &a.name, "=", v]);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !doc.comments.is_empty() {
+            self.out.emit(&["html:comment"]);
+        }
+        self.body(&doc.text);
+    }
+
+    /// `proto:http`, `url:<host label>` for each label, and `url:<path piece>`.
+    fn url(&mut self, raw: &str) {
+        let raw = lower(&mut self.lower, raw);
+        let (proto, rest) = raw.split_once("://").unwrap_or(("http", raw));
+        self.out.emit(&["proto:", proto]);
+        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = host.rsplit('@').next().unwrap_or(host);
+        let host = host.split(':').next().unwrap_or(host);
+        if host.parse::<std::net::Ipv4Addr>().is_ok() {
+            self.out.emit(&["url:numeric-host"]);
+        }
+        for label in host.split('.').filter(|l| !l.is_empty()) {
+            self.out.emit(&["url:", label]);
+        }
+        for piece in path
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|p| (2..=20).contains(&p.len()))
+        {
+            self.out.emit(&["url:", piece]);
+        }
+    }
 }
 
-/// `proto:http`, `url:<host label>` for each label, and `url:<path piece>`.
-fn url(raw: &str, out: &mut Vec<String>) {
-    let lower = raw.to_lowercase();
-    let (proto, rest) = lower.split_once("://").unwrap_or(("http", &lower));
-    out.push(format!("proto:{proto}"));
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = host.rsplit('@').next().unwrap_or(host);
-    let host = host.split(':').next().unwrap_or(host);
-    if host.parse::<std::net::Ipv4Addr>().is_ok() {
-        out.push("url:numeric-host".into());
-    }
-    for label in host.split('.').filter(|l| !l.is_empty()) {
-        out.push(format!("url:{label}"));
-    }
-    for piece in path
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|p| (2..=20).contains(&p.len()))
-    {
-        out.push(format!("url:{piece}"));
+/// `<field><infix><word>` for a header word trimmed of punctuation and lower-cased, if it is
+/// 1–40 bytes long.
+fn header_word(out: &mut Out, buf: &mut String, field: &str, infix: &str, word: &str) {
+    let word = lower(buf, word.trim_matches(|c: char| !c.is_alphanumeric()));
+    if !word.is_empty() && word.len() <= 40 {
+        out.emit(&[field, infix, word]);
     }
 }
 
@@ -327,6 +440,16 @@ mod tests {
             "{:?}",
             tokens(&msg)
         );
+    }
+
+    #[test]
+    fn control_characters_by_bytes() {
+        for text in ["", "plain", "caf\u{e9}", "\u{a0}x", "\u{100}"] {
+            assert!(!has_control(text), "{text:?}");
+        }
+        for text in ["a\nb", "\u{7f}", "x\u{85}", "\u{9f}", "\0"] {
+            assert!(has_control(text), "{text:?}");
+        }
     }
 
     #[test]
