@@ -36,11 +36,12 @@ fn main() {
             .collect(),
         Err(_) => plugin_names(&root.join("plugins")),
     };
+    ensure_target();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build
         .current_dir(&root)
-        .args(["build", "--release", "--target", "wasm32-wasip2"]);
+        .args(["build", "--release", "--target", TARGET]);
     for p in &plugins {
         build.args(["-p", p]);
     }
@@ -62,8 +63,35 @@ fn main() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let dir = target.join("wasm32-wasip2").join("release");
+    let dir = target.join(TARGET).join("release");
     println!("cargo:rustc-env=ANTISPAM_PLUGIN_DIR={}", dir.display());
+}
+
+/// The components' target.
+const TARGET: &str = "wasm32-wasip2";
+
+/// Makes sure the standard library for [`TARGET`] is installed. `rust-toolchain.toml` names
+/// the target, but rustup adds it only when it installs the toolchain, so a machine that had
+/// Rust 1.95 already lacks it; rustup then adds it here, once.
+fn ensure_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let installed = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .is_some_and(|o| Path::new(String::from_utf8_lossy(&o.stdout).trim()).exists());
+    if installed {
+        return;
+    }
+    println!("cargo:warning=adding the {TARGET} target with rustup (rust-toolchain.toml names it)");
+    let added = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !added {
+        panic!("the {TARGET} target is not installed and `rustup target add {TARGET}` failed");
+    }
 }
 
 /// The check crates: every folder of `plugins/` with a Cargo.toml, except the SDK.

@@ -56,16 +56,27 @@ impl PhraseList {
 /// Lower-cases `s` and folds every run of whitespace (and control characters) into one
 /// space; with `normalize_words`, strips every non-letter from each word first.
 fn prepare(s: &str, normalize_words: bool) -> String {
-    let words = s.split(is_blank).filter(|w| !w.is_empty());
-    let words: Vec<String> = if normalize_words {
-        words
-            .map(|w| w.chars().filter(|c| c.is_alphabetic()).collect::<String>())
-            .filter(|w| !w.is_empty())
-            .collect()
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(is_blank).filter(|w| !w.is_empty()) {
+        let start = out.len();
+        if start > 0 {
+            out.push(' ');
+        }
+        if normalize_words {
+            out.extend(word.chars().filter(|c| c.is_alphabetic()));
+            if out.len() == start + usize::from(start > 0) {
+                out.truncate(start);
+            }
+        } else {
+            out.push_str(word);
+        }
+    }
+    if out.is_ascii() {
+        out.make_ascii_lowercase();
+        out
     } else {
-        words.map(str::to_string).collect()
-    };
-    words.join(" ").to_lowercase()
+        out.to_lowercase()
+    }
 }
 
 /// `s` with every run of whitespace or control characters folded into one space, trimmed.
