@@ -4,7 +4,7 @@
 //!
 //! Two different words with the same 64-bit hash would share counts. With a well-mixed hash
 //! ([`foldhash`], fixed seed) and n words the chance of any such collision is about
-//! n² / 2⁶⁵: about 4 · 10⁻⁹ for a 368k-word table, negligible next to training noise.
+//! n² / 2⁶⁵: about 4 · 10⁻⁹ for a 373k-word table, negligible next to training noise.
 //!
 //! The table is an open-addressing array of (hash, counts) slots with linear probing: a
 //! lookup in a table far larger than the CPU cache costs one memory access, not the two of a

@@ -1,6 +1,6 @@
-//! The Robinson-mode tokenizer (after SpamBayes): selected headers with prefixes, header-name
-//! counts, address and Received pieces, HTML elements and URL pieces, and case-folded body
-//! words and word pairs.
+//! The Robinson-mode tokenizer (after SpamBayes): address, recipient, Received and Message-ID
+//! pieces, the words of the other sender-written header fields prefixed with their names,
+//! header-name counts, HTML elements and URL pieces, and case-folded body words and word pairs.
 //!
 //! Tokens are assembled in reused buffers and handed to a sink one at a time, so scoring a
 //! message allocates almost nothing per token.
@@ -31,6 +31,7 @@ pub fn each_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
             sink,
             token: String::new(),
         },
+        name: String::new(),
         lower: String::new(),
         lower2: String::new(),
         word: String::new(),
@@ -89,6 +90,7 @@ fn has_control(text: &str) -> bool {
 /// The output and the scratch buffers reused from token to token.
 struct Tokenizer<'s> {
     out: Out<'s>,
+    name: String,
     lower: String,
     lower2: String,
     word: String,
@@ -118,20 +120,36 @@ const COUNTED: &[&str] = &[
     "x-face",
 ];
 
-/// Header fields whose values give tokens (see [`Tokenizer::headers`]).
-const READ: &[&str] = &[
-    "from",
-    "reply-to",
-    "to",
-    "cc",
-    "received",
-    "message-id",
-    "content-type",
-    "x-mailer",
-    "user-agent",
-    "precedence",
-    "organization",
-    "mime-version",
+/// Header fields with tokens of their own (see [`Tokenizer::headers`]).
+const PARSED: &[&str] = &["from", "reply-to", "to", "cc", "received", "message-id"];
+
+/// Header fields whose words are not read: the Subject (read as `subject:` words); fields that
+/// carry dates or references to earlier messages (their words tell when mail was written or
+/// collected, not what it is); and fields written on delivery by the receiving site or the
+/// mailbox software, not by the sender.
+const UNREAD: &[&str] = &[
+    "subject",
+    "date",
+    "resent-date",
+    "x-original-date",
+    "x-originalarrivaltime",
+    "in-reply-to",
+    "references",
+    "delivered-to",
+    "delivery-date",
+    "envelope-to",
+    "x-envelope-to",
+    "x-original-to",
+    "x-keywords",
+    "status",
+    "x-status",
+    "x-uid",
+    "x-spam-status",
+    "x-spam-flag",
+    "x-spam-level",
+    "x-spam-checker-version",
+    "lines",
+    "content-length",
 ];
 
 impl Tokenizer<'_> {
@@ -147,25 +165,34 @@ impl Tokenizer<'_> {
                     None => counts.push((name, 1)),
                 }
             }
-            let Some(&field) = READ.iter().find(|f| f.eq_ignore_ascii_case(name)) else {
-                continue;
-            };
-            match field {
-                "from" | "reply-to" => self.addresses(field, value),
-                "to" | "cc" => self.recipients(field, value),
-                "received" => self.received(value),
-                "message-id" => self.message_id(value),
-                _ => {
-                    for word in
-                        value.split(|c: char| c.is_whitespace() || matches!(c, ';' | '"' | ','))
-                    {
-                        header_word(&mut self.out, &mut self.lower, field, ":", word);
-                    }
+            match PARSED.iter().find(|f| f.eq_ignore_ascii_case(name)) {
+                Some(&field @ ("from" | "reply-to")) => self.addresses(field, value),
+                Some(&field @ ("to" | "cc")) => self.recipients(field, value),
+                Some(&"received") => self.received(value),
+                Some(_) => self.message_id(value), // "message-id", the one left
+                None if is_field_name(name)
+                    && !UNREAD.iter().any(|u| u.eq_ignore_ascii_case(name)) =>
+                {
+                    self.header_words(name, value)
                 }
+                None => {}
             }
         }
         for (name, n) in counts {
             self.out.emit_fmt(format_args!("header:{name}:{n}"));
+        }
+    }
+
+    /// `<name>:<word>` for each word of any other field (`x-mailer:sylpheed`,
+    /// `content-type:text/html`), the name lower-cased.
+    fn header_words(&mut self, name: &str, value: &str) {
+        self.name.clear();
+        self.name.push_str(name);
+        self.name.make_ascii_lowercase();
+        for word in value.split(|c: char| {
+            c.is_whitespace() || matches!(c, ';' | '"' | ',' | '<' | '>' | '(' | ')' | '=')
+        }) {
+            header_word(&mut self.out, &mut self.lower, &self.name, ":", word);
         }
     }
 
@@ -377,6 +404,12 @@ impl Tokenizer<'_> {
     }
 }
 
+/// True for a well-formed header field name (printable ASCII without `:`); not, say, an mbox
+/// `From ` line that a parser took for a field.
+fn is_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+}
+
 /// `<field><infix><word>` for a header word trimmed of punctuation and lower-cased, if it is
 /// 1–40 bytes long.
 fn header_word(out: &mut Out, buf: &mut String, field: &str, infix: &str, word: &str) {
@@ -431,6 +464,7 @@ mod tests {
             assert!(has(&t, want), "{want} missing from {t:?}");
         }
         assert!(!t.iter().any(|x| x.starts_with("header:X-Keywords")));
+        assert!(!t.iter().any(|x| x.starts_with("x-keywords:")));
         let msg = MessageText {
             html: vec!["<font color=\"#\nff\">x</font>"],
             ..MessageText::default()
@@ -440,6 +474,54 @@ mod tests {
             "{:?}",
             tokens(&msg)
         );
+    }
+
+    #[test]
+    fn other_fields_give_words_but_not_dates_or_delivery_fields() {
+        let msg = MessageText {
+            headers: vec![
+                // An mbox separator line that a parser took for a field.
+                ("From list-admin@example.org  Thu Aug 22 12", "36:23 2002"),
+                ("X-Mailer", "Sylpheed version 0.8.2 (GTK+ 1.2.10; i386)"),
+                ("Content-Type", "text/plain; charset=\"us-ascii\""),
+                ("List-Id", "<exmh.example.org>"),
+                ("Date", "Thu, 22 Aug 2002 12:36:23 +0100"),
+                ("X-OriginalArrivalTime", "22 Aug 2002 11:20:13.0218 (UTC)"),
+                ("In-Reply-To", "Your message of Thu, 22 Aug 2002"),
+                ("Delivered-To", "someone@mailbox.example"),
+                ("X-Keywords", "junk"),
+                ("Status", "RO"),
+            ],
+            ..MessageText::default()
+        };
+        let t = tokens(&msg);
+        for want in [
+            "x-mailer:sylpheed",
+            "x-mailer:gtk",
+            "x-mailer:1.2.10",
+            "x-mailer:i386",
+            "content-type:text/plain",
+            "content-type:charset",
+            "content-type:us-ascii",
+            "list-id:exmh.example.org",
+            "header:Date:1",
+        ] {
+            assert!(has(&t, want), "{want} missing from {t:?}");
+        }
+        for unwanted in [
+            "aug",
+            "2002",
+            "someone",
+            "mailbox",
+            "junk",
+            ":ro",
+            "list-admin",
+        ] {
+            assert!(
+                !t.iter().any(|x| x.contains(unwanted)),
+                "{unwanted} in {t:?}"
+            );
+        }
     }
 
     #[test]
