@@ -130,6 +130,10 @@ impl Runtime {
             .epoch_interruption(true)
             .concurrency_support(false)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if std::env::var_os("ANTISPAM_PERFMAP").is_some() {
+            // Names the components' compiled functions for `perf` (/tmp/perf-<pid>.map).
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         if let Some(dir) = cache_dir {
             let mut cache = CacheConfig::new();
             cache.with_directory(std::path::absolute(dir)?);

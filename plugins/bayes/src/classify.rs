@@ -7,9 +7,7 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
-use foldhash::fast::FixedState;
-
-use crate::hashed::{HashSetOf, HashedTable, hash};
+use crate::hashed::{HashSetOf, HashedTable, SeenSet, hash};
 use crate::settings::{Mode, Settings};
 use crate::table::Tokens;
 use crate::tokenize::{
@@ -133,7 +131,7 @@ impl Classifier {
 struct Scorer<'c> {
     classifier: &'c Classifier,
     /// Hashes of the tokens seen so far.
-    seen: HashSetOf,
+    seen: SeenSet,
     excluded: Vec<String>,
     /// The candidate words (place in `text`, probability).
     words: Vec<(Range<usize>, f64)>,
@@ -144,7 +142,7 @@ impl<'c> Scorer<'c> {
     fn new(classifier: &'c Classifier) -> Scorer<'c> {
         Scorer {
             classifier,
-            seen: HashSetOf::with_capacity_and_hasher(1024, FixedState::default()),
+            seen: SeenSet::with_capacity(1024),
             excluded: Vec::new(),
             words: Vec::with_capacity(512),
             text: String::with_capacity(8192),

@@ -28,6 +28,58 @@ const SEED: u64 = 0x7370_616d_6261_7965;
 /// A set of [`hash`] values.
 pub type HashSetOf = HashSet<u64, FixedState>;
 
+/// The slot of `key` in an open-addressing array (a power of two of slots, never full, key 0
+/// marking an empty slot; `key_of` reads a slot's key): the slot holding `key`, or the empty
+/// slot where it would go. Hashes are well mixed, so the low bits pick the first slot.
+fn probe<T>(slots: &[T], key: u64, key_of: impl Fn(&T) -> u64) -> usize {
+    let mask = slots.len() - 1;
+    let mut i = key as usize & mask;
+    loop {
+        let k = key_of(&slots[i]);
+        if k == key || k == 0 {
+            return i;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+/// The distinct [`hash`] values of one message's tokens: a small open-addressing set that
+/// grows when three quarters full (cheaper per token than a general hash set).
+#[derive(Debug)]
+pub struct SeenSet {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl SeenSet {
+    /// An empty set with room for about `n` values before it grows.
+    pub fn with_capacity(n: usize) -> SeenSet {
+        SeenSet {
+            slots: vec![0; (n * 4 / 3 + 1).next_power_of_two()],
+            len: 0,
+        }
+    }
+
+    /// Adds `h` (a [`hash`], never 0); true when it was not in the set yet.
+    pub fn insert(&mut self, h: u64) -> bool {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            let bigger = vec![0; self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, bigger);
+            for k in old.into_iter().filter(|&k| k != 0) {
+                let i = probe(&self.slots, k, |&s| s);
+                self.slots[i] = k;
+            }
+        }
+        let i = probe(&self.slots, h, |&s| s);
+        let new = self.slots[i] == 0;
+        if new {
+            self.slots[i] = h;
+            self.len += 1;
+        }
+        new
+    }
+}
+
 /// A word table keyed by word hashes.
 #[derive(Debug, Clone)]
 pub struct HashedTable {
@@ -64,10 +116,7 @@ impl HashedTable {
         let size = (entries.len() * 4 / 3 + 1).next_power_of_two();
         let mut slots = vec![(0, Counts::default()); size];
         for &(key, counts) in &entries {
-            let mut i = key as usize & (size - 1);
-            while slots[i].0 != 0 {
-                i = (i + 1) & (size - 1);
-            }
+            let i = probe(&slots, key, |s| s.0);
             slots[i] = (key, counts);
         }
         HashedTable {
@@ -81,18 +130,8 @@ impl HashedTable {
 
     /// The counts of the word whose [`hash`] is `word_hash`, if the table has it.
     pub fn get(&self, word_hash: u64) -> Option<Counts> {
-        let mask = self.slots.len() - 1;
-        let mut i = word_hash as usize & mask;
-        loop {
-            let (key, counts) = self.slots[i];
-            if key == word_hash {
-                return Some(counts);
-            }
-            if key == 0 {
-                return None;
-            }
-            i = (i + 1) & mask;
-        }
+        let (key, counts) = self.slots[probe(&self.slots, word_hash, |s| s.0)];
+        (key == word_hash).then_some(counts)
     }
 
     /// Number of distinct words.
@@ -155,5 +194,15 @@ mod tests {
                 .all(|i| many.get(hash(&format!("w{i}"))) == Some(Counts { good: i, spam: 1 }))
         );
         assert_eq!(many.get(hash("w5000")), None);
+    }
+
+    #[test]
+    fn seen_set_grows_and_answers_once_per_value() {
+        let mut seen = SeenSet::with_capacity(2);
+        let hashes: Vec<u64> = (0..3000).map(|i| hash(&format!("t{i}"))).collect();
+        assert!(hashes.iter().all(|&h| seen.insert(h)), "each is new once");
+        assert!(hashes.iter().all(|&h| !seen.insert(h)), "then already seen");
+        assert_eq!(seen.len, 3000);
+        assert!(seen.slots.len() >= 4000 && seen.slots.len().is_power_of_two());
     }
 }

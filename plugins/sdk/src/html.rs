@@ -359,8 +359,23 @@ impl<'a> Scanner<'a> {
             .map(|n| from + n)
     }
 
+    /// Appends text as [`Self::push_char`] would, one character at a time, but runs of
+    /// printable ASCII other than space (which need no folding) in one copy.
     fn push_str(&mut self, s: &str) {
-        s.chars().for_each(|c| self.push_char(c));
+        let mut rest = s;
+        while let Some(c) = rest.chars().next() {
+            let run = rest
+                .bytes()
+                .position(|b| !b.is_ascii_graphic())
+                .unwrap_or(rest.len());
+            if run > 0 {
+                self.doc.text.push_str(&rest[..run]);
+                rest = &rest[run..];
+            } else {
+                self.push_char(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
     }
 
     /// Appends one character of text: whitespace folds into one space, word-splitting
