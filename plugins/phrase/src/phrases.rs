@@ -57,18 +57,17 @@ impl PhraseList {
 /// space; with `normalize_words`, strips every non-letter from each word first.
 fn prepare(s: &str, normalize_words: bool) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in s.split(is_blank).filter(|w| !w.is_empty()) {
-        let start = out.len();
-        if start > 0 {
-            out.push(' ');
-        }
-        if normalize_words {
-            out.extend(word.chars().filter(|c| c.is_alphabetic()));
-            if out.len() == start + usize::from(start > 0) {
-                out.truncate(start);
+    // True when a word break is due before the next character kept.
+    let mut gap = false;
+    for c in s.chars() {
+        if is_blank(c) {
+            gap = !out.is_empty();
+        } else if !normalize_words || c.is_alphabetic() {
+            if gap {
+                out.push(' ');
+                gap = false;
             }
-        } else {
-            out.push_str(word);
+            out.push(c);
         }
     }
     if out.is_ascii() {
@@ -88,7 +87,11 @@ pub fn fold_whitespace(s: &str) -> String {
 }
 
 fn is_blank(c: char) -> bool {
-    c.is_whitespace() || c.is_control()
+    if c.is_ascii() {
+        c <= ' ' || c == '\x7f'
+    } else {
+        c.is_whitespace() || c.is_control()
+    }
 }
 
 /// True unless the match cuts a word: a letter or digit on both sides of either edge.
@@ -166,6 +169,14 @@ mod tests {
             Some("Make $$$ Fast")
         );
         assert!(PhraseList::new(["$$$", "  "], true).unwrap().is_none());
+    }
+
+    #[test]
+    fn text_is_prepared_as_words_joined_by_one_space() {
+        assert_eq!(prepare("  Buy\t\x01NOW \u{a0}\u{85}ok\x7f", false), "buy now ok");
+        assert_eq!(prepare("\r\n", false), "");
+        assert_eq!(prepare("$$$ Make 1-0-0 V.I.A \u{2003} fast!", true), "make via fast");
+        assert_eq!(prepare("ΟΔΟΣ Σ", false), "οδος σ");
     }
 
     #[test]
