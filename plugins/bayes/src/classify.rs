@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use crate::hashed::{HashSetOf, HashedTable, SeenSet, hash};
 use crate::settings::{Mode, Settings};
-use crate::table::Tokens;
+use crate::table::{Counts, Tokens};
 use crate::tokenize::{
     MessageText, each_imail_token, each_robinson_token, imail_tokens, robinson_tokens,
 };
@@ -106,12 +106,11 @@ impl Classifier {
         scorer.finish()
     }
 
-    /// A word's probability, or `None` when the mode ignores it (Robinson: within `min-dev`
-    /// of 0.5).
-    fn probability(&self, word_hash: u64) -> Option<f64> {
+    /// The probability of a word with these table counts (`None`: not in the table), or
+    /// `None` when the mode ignores it (Robinson: within `min-dev` of 0.5).
+    fn probability(&self, counts: Option<Counts>) -> Option<f64> {
         let s = &self.settings;
         let (good, spam) = (self.table.good_messages, self.table.spam_messages);
-        let counts = self.table.get(word_hash);
         match s.mode {
             Mode::Imail => Some(
                 counts
@@ -133,8 +132,8 @@ struct Scorer<'c> {
     /// Hashes of the tokens seen so far.
     seen: SeenSet,
     excluded: Vec<String>,
-    /// The candidate words (place in `text`, probability).
-    words: Vec<(Range<usize>, f64)>,
+    /// Each distinct token not excluded: its place in `text` and its hash.
+    tokens: Vec<(Range<usize>, u64)>,
     text: String,
 }
 
@@ -144,7 +143,7 @@ impl<'c> Scorer<'c> {
             classifier,
             seen: SeenSet::with_capacity(1024),
             excluded: Vec::new(),
-            words: Vec::with_capacity(512),
+            tokens: Vec::with_capacity(1024),
             text: String::with_capacity(8192),
         }
     }
@@ -157,11 +156,24 @@ impl<'c> Scorer<'c> {
         }
         if self.classifier.exclude.contains(&h) {
             self.excluded.push(token.to_string());
-        } else if let Some(p) = self.classifier.probability(h) {
+        } else {
             let start = self.text.len();
             self.text.push_str(token);
-            self.words.push((start..self.text.len(), p));
+            self.tokens.push((start..self.text.len(), h));
         }
+    }
+
+    /// The candidate words (place in `text`, probability). The table lookups run in one tight
+    /// loop of independent loads, so their cache misses overlap instead of following one
+    /// another between tokenizer steps.
+    fn candidates(&mut self) -> Vec<(Range<usize>, f64)> {
+        let table = &self.classifier.table;
+        let counts: Vec<Option<Counts>> = self.tokens.iter().map(|t| table.get(t.1)).collect();
+        std::mem::take(&mut self.tokens)
+            .into_iter()
+            .zip(counts)
+            .filter_map(|((range, _), c)| Some((range, self.classifier.probability(c)?)))
+            .collect()
     }
 
     /// Selects the most interesting words and combines them.
@@ -171,16 +183,17 @@ impl<'c> Scorer<'c> {
             Mode::Imail => (s.max_words, f64::from(s.threshold) / 100.0),
             Mode::Robinson => (s.max_discriminators, s.spam_cutoff),
         };
-        if self.words.len() > limit {
+        let mut words = self.candidates();
+        if words.len() > limit {
             let text = &self.text;
-            self.words.sort_unstable_by(|a, b| {
+            words.sort_unstable_by(|a, b| {
                 most_interesting((&text[a.0.clone()], a.1), (&text[b.0.clone()], b.1))
             });
-            self.words.truncate(limit);
+            words.truncate(limit);
         }
         // Combined in a canonical order of the values alone (most interesting first, equal
         // distances low to high), so the result never depends on how ties between words fall.
-        let mut probabilities: Vec<f64> = self.words.iter().map(|(_, p)| *p).collect();
+        let mut probabilities: Vec<f64> = words.iter().map(|(_, p)| *p).collect();
         probabilities.sort_unstable_by(|a, b| {
             (b - 0.5)
                 .abs()
@@ -196,7 +209,7 @@ impl<'c> Scorer<'c> {
             probability,
             spam: graham::is_spam(probability, threshold),
             excluded: self.excluded,
-            used: self.words,
+            used: words,
             text: self.text,
         }
     }
