@@ -99,10 +99,10 @@ fn detect_in(doc: &Document<'_>, extra_valid_tags: &[String], findings: &mut Fin
     let mut table_depth: u32 = 0;
     let mut anchor: Option<&Tag<'_>> = None;
     for tag in &doc.tags {
-        if !is_html4_element(&tag.name) && !extra_valid_tags.contains(&tag.name) {
+        if !is_html4_element(&tag.name) && !extra_valid_tags.iter().any(|t| *t == tag.name) {
             findings.note(Feature::InvalidTag, tag.raw);
         }
-        match (tag.name.as_str(), tag.end) {
+        match (&*tag.name, tag.end) {
             ("table", false) => {
                 if table_depth > 0 {
                     findings.note(Feature::NestedTable, tag.raw);

@@ -44,7 +44,7 @@ fn script_and_style_contents_are_dropped() {
                 <STYLE>p { color: red }</STYLE >c";
     assert_eq!(text(html), "a b c");
     let doc = scan(html);
-    let names: Vec<(&str, bool)> = doc.tags.iter().map(|t| (t.name.as_str(), t.end)).collect();
+    let names: Vec<(&str, bool)> = doc.tags.iter().map(|t| (&*t.name, t.end)).collect();
     assert_eq!(
         names,
         [
