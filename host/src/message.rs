@@ -1,7 +1,12 @@
 //! Message intake: each message is parsed once, within a size bound, into the view that
 //! content checks receive.
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use std::borrow::Cow;
+
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::charsets::map::charset_decoder;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use mail_parser::{MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// The default bound on the decoded text handed to content checks (per message).
 pub const DEFAULT_MAX_TEXT_BYTES: usize = 512 * 1024;
@@ -57,20 +62,63 @@ impl MessageView {
             .collect();
         let mut budget = max_text_bytes;
         for part in msg.parts.iter() {
-            if part.is_content_type("text", "plain") || part.content_type().is_none() {
-                if let PartType::Text(text) = &part.body {
+            let plain = part.is_content_type("text", "plain") || part.content_type().is_none();
+            let html = match &part.body {
+                PartType::Text(text) if plain => {
                     if !view.text.is_empty() {
                         view.text.push_str("\n\n");
                     }
-                    view.truncated |= push_bounded(&mut view.text, text, &mut budget);
+                    let text = recovered(part, text);
+                    view.truncated |= push_bounded(&mut view.text, &text, &mut budget);
+                    continue;
                 }
-            } else if let PartType::Html(html) = &part.body {
-                let mut s = String::new();
-                view.truncated |= push_bounded(&mut s, html, &mut budget);
-                view.html.push(s);
-            }
+                PartType::Html(html) if !plain => recovered(part, html),
+                // A text/html part that mail-parser could not decode comes back as text.
+                PartType::Text(raw) if part.is_content_type("text", "html") => recovered(part, raw),
+                _ => continue,
+            };
+            let mut s = String::new();
+            view.truncated |= push_bounded(&mut s, &html, &mut budget);
+            view.html.push(s);
         }
         view
+    }
+}
+
+/// The text of a part. When mail-parser could not decode a part's transfer encoding (no
+/// closing boundary, a stray `=` in quoted-printable) it hands back the raw body: base64 or
+/// quoted-printable text, not the message. That is decoded here as far as it is valid (base64 up
+/// to the first character outside its alphabet, e.g. a mailing list's footer after an unclosed
+/// part) and read in the part's character set, so that content checks see the words.
+fn recovered<'a>(part: &MessagePart, text: &'a str) -> Cow<'a, str> {
+    if !part.is_encoding_problem {
+        return text.into();
+    }
+    let encoding = part.content_transfer_encoding().unwrap_or_default().trim();
+    let bytes = if encoding.eq_ignore_ascii_case("base64") {
+        let raw = text.as_bytes();
+        let end = raw
+            .iter()
+            .position(|&b| {
+                !(b.is_ascii_alphanumeric() || b.is_ascii_whitespace() || b"+/=".contains(&b))
+            })
+            .unwrap_or(raw.len());
+        base64_decode(&raw[..end])
+    } else if encoding.eq_ignore_ascii_case("quoted-printable") {
+        quoted_printable_decode(text.as_bytes())
+    } else {
+        None
+    };
+    let Some(bytes) = bytes else {
+        return text.into();
+    };
+    match part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .and_then(|charset| charset_decoder(charset.as_bytes()))
+    {
+        Some(decode) => decode(&bytes).into(),
+        None => String::from_utf8_lossy(&bytes).into_owned().into(),
     }
 }
 
@@ -116,6 +164,37 @@ mod tests {
                 .iter()
                 .any(|h| h.name == "From" && h.value == "a@example.com")
         );
+    }
+
+    #[test]
+    fn html_part_that_does_not_decode_is_still_html() {
+        // `==` is not quoted-printable: mail-parser gives up decoding and returns the raw body.
+        let raw = b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=b\r\n\r\n--b\r\nContent-Type: text/html; charset=gb2312\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p>cheap ==pills</p>\r\n--b--\r\n";
+        let v = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
+        assert_eq!(v.html.len(), 1, "{v:?}");
+        assert!(v.html[0].contains("<p>cheap ==pills</p>"), "{v:?}");
+        assert!(v.text.is_empty());
+    }
+
+    #[test]
+    fn unclosed_base64_parts_are_decoded_in_their_charset() {
+        // No closing boundary: mail-parser returns each last part's raw base64 as text, here
+        // followed by a mailing list's footer.
+        for (part, html) in [("text/html", true), ("text/plain", false)] {
+            let raw = format!(
+                "Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+                 --b\r\nContent-Type: {part}; charset=iso-8859-1\r\n\
+                 Content-Transfer-Encoding: base64\r\n\r\nPHA+Y2Fm6SBwaWxsczwvcD4=\r\n\r\n\
+                 _____\r\nList footer: http://lists.example/\r\n"
+            );
+            let v = MessageView::parse(raw.as_bytes(), DEFAULT_MAX_TEXT_BYTES);
+            let got = if html {
+                v.html.concat()
+            } else {
+                v.text.clone()
+            };
+            assert_eq!(got, "<p>caf\u{e9} pills</p>", "{part}: {v:?}");
+        }
     }
 
     #[test]

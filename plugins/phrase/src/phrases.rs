@@ -173,9 +173,15 @@ mod tests {
 
     #[test]
     fn text_is_prepared_as_words_joined_by_one_space() {
-        assert_eq!(prepare("  Buy\t\x01NOW \u{a0}\u{85}ok\x7f", false), "buy now ok");
+        assert_eq!(
+            prepare("  Buy\t\x01NOW \u{a0}\u{85}ok\x7f", false),
+            "buy now ok"
+        );
         assert_eq!(prepare("\r\n", false), "");
-        assert_eq!(prepare("$$$ Make 1-0-0 V.I.A \u{2003} fast!", true), "make via fast");
+        assert_eq!(
+            prepare("$$$ Make 1-0-0 V.I.A \u{2003} fast!", true),
+            "make via fast"
+        );
         assert_eq!(prepare("ΟΔΟΣ Σ", false), "οδος σ");
     }
 
