@@ -184,13 +184,14 @@ impl<'c> Scorer<'c> {
             Mode::Robinson => (s.max_discriminators, s.spam_cutoff),
         };
         let mut words = self.candidates();
-        if words.len() > limit {
+        if words.len() > limit && limit > 0 {
+            // The `limit` most interesting, in no order (a selection, not a sort of them all).
             let text = &self.text;
-            words.sort_unstable_by(|a, b| {
+            words.select_nth_unstable_by(limit - 1, |a, b| {
                 most_interesting((&text[a.0.clone()], a.1), (&text[b.0.clone()], b.1))
             });
-            words.truncate(limit);
         }
+        words.truncate(limit);
         // Combined in a canonical order of the values alone (most interesting first, equal
         // distances low to high), so the result never depends on how ties between words fall.
         let mut probabilities: Vec<f64> = words.iter().map(|(_, p)| *p).collect();

@@ -59,7 +59,23 @@ fn prepare(s: &str, normalize_words: bool) -> String {
     let mut out = String::with_capacity(s.len());
     // True when a word break is due before the next character kept.
     let mut gap = false;
-    for c in s.chars() {
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        // A run of printable ASCII is one piece of a word: copied whole.
+        let run = rest
+            .bytes()
+            .position(|b| !b.is_ascii_graphic())
+            .unwrap_or(rest.len());
+        if run > 0 && !normalize_words {
+            if gap {
+                out.push(' ');
+                gap = false;
+            }
+            out.push_str(&rest[..run]);
+            rest = &rest[run..];
+            continue;
+        }
+        rest = &rest[c.len_utf8()..];
         if is_blank(c) {
             gap = !out.is_empty();
         } else if !normalize_words || c.is_alphabetic() {

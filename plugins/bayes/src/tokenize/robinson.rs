@@ -82,9 +82,10 @@ impl Out<'_> {
 /// controls U+0080..U+009F are encoded as 0xC2 0x80..0x9F.
 fn has_control(text: &str) -> bool {
     let b = text.as_bytes();
-    b.iter().enumerate().any(|(i, &c)| {
-        c < 0x20 || c == 0x7f || (c == 0xc2 && matches!(b.get(i + 1), Some(0x80..=0x9f)))
-    })
+    b.iter().any(|&c| c < 0x20 || c == 0x7f)
+        || (!text.is_ascii()
+            && b.windows(2)
+                .any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1])))
 }
 
 /// The output and the scratch buffers reused from token to token.
@@ -294,13 +295,28 @@ impl Tokenizer<'_> {
     /// Body text: whitespace-separated chunks, URLs and addresses broken into pieces, and each
     /// pair of neighbouring words as `<w1> <w2>`.
     fn body(&mut self, text: &str) {
+        // The same chunks either way (vertical tab is Unicode but not ASCII white space);
+        // splitting on bytes is the cheaper.
+        if text.is_ascii() && !text.contains('\x0b') {
+            self.body_chunks(text.split_ascii_whitespace());
+        } else {
+            self.body_chunks(text.split_whitespace());
+        }
+    }
+
+    /// [`Self::body`] over the whitespace-separated chunks of the text.
+    fn body_chunks<'t>(&mut self, chunks: impl Iterator<Item = &'t str>) {
         let mut have_prev = false;
-        for chunk in text.split_whitespace() {
-            if (chunk.as_bytes().contains(&b':') && chunk.contains("://"))
-                || chunk.starts_with("www.")
-            {
+        for chunk in chunks {
+            let (mut colon, mut at, mut dot) = (false, false, false);
+            for &c in chunk.as_bytes() {
+                colon |= c == b':';
+                at |= c == b'@';
+                dot |= c == b'.';
+            }
+            if (colon && chunk.contains("://")) || chunk.starts_with("www.") {
                 self.url(chunk);
-            } else if chunk.contains('@') && chunk.contains('.') {
+            } else if at && dot {
                 let chunk = lower(
                     &mut self.lower,
                     chunk.trim_matches(|c: char| !c.is_alphanumeric()),
@@ -330,7 +346,15 @@ impl Tokenizer<'_> {
     /// dropped, long ones become `skip:<first char> <length rounded down to tens>`. True when
     /// a token was made (it is then in `self.out.token`).
     fn body_word(&mut self, chunk: &str, prefix: &str) -> bool {
-        let word = chunk.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '$' | '!')));
+        let word = if chunk.is_ascii() {
+            let keep = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'$' | b'!');
+            let b = chunk.as_bytes();
+            let start = b.iter().position(keep).unwrap_or(b.len());
+            let end = b.iter().rposition(keep).map_or(start, |e| e + 1);
+            &chunk[start..end]
+        } else {
+            chunk.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '$' | '!')))
+        };
         let token = &mut self.out.token;
         token.clear();
         token.push_str(prefix);
