@@ -45,20 +45,21 @@ pub struct Tag<'a> {
     /// True for an end tag (`</td>`).
     pub end: bool,
     /// The attributes in source order; names ASCII lower-case, values entity-decoded.
-    pub attributes: Vec<Attribute>,
+    pub attributes: Vec<Attribute<'a>>,
     /// The tag as written, from `<` to `>`.
     pub raw: &'a str,
     /// The byte offset in [`Document::text`] where the tag stands.
     pub text_pos: usize,
 }
 
-/// One attribute of a tag.
+/// One attribute of a tag. Name and value borrow from the document unless lower-casing or
+/// decoding changed them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attribute {
+pub struct Attribute<'a> {
     /// The attribute name, ASCII lower-case.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// The decoded value; empty for a bare attribute such as `nowrap`.
-    pub value: String,
+    pub value: Cow<'a, str>,
 }
 
 /// One comment.
@@ -79,7 +80,7 @@ impl Tag<'_> {
         self.attributes
             .iter()
             .find(|a| a.name == name)
-            .map(|a| a.value.as_str())
+            .map(|a| &*a.value)
     }
 
     /// True for a start tag named `name`.
@@ -270,14 +271,20 @@ impl<'a> Scanner<'a> {
 
     /// One attribute starting at `p` (not a space, `/` or `>`); returns it and the index after
     /// it, or `None` when a quoted value runs off the end of the input.
-    fn attribute(&self, mut p: usize) -> Option<(Attribute, usize)> {
+    fn attribute(&self, mut p: usize) -> Option<(Attribute<'a>, usize)> {
         let b = self.b;
         let name_at = p;
         p += 1;
         while p < b.len() && !is_space(b[p]) && !matches!(b[p], b'/' | b'>' | b'=') {
             p += 1;
         }
-        let name = self.src[name_at..p].to_ascii_lowercase();
+        let src = self.src;
+        let written = &src[name_at..p];
+        let name = if written.bytes().any(|c| c.is_ascii_uppercase()) {
+            Cow::Owned(written.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(written)
+        };
         let mut q = p;
         while q < b.len() && is_space(b[q]) {
             q += 1;
@@ -286,7 +293,7 @@ impl<'a> Scanner<'a> {
             return Some((
                 Attribute {
                     name,
-                    value: String::new(),
+                    value: Cow::Borrowed(""),
                 },
                 p,
             ));
@@ -298,14 +305,14 @@ impl<'a> Scanner<'a> {
         let (value, next) = match b.get(q) {
             Some(&quote @ (b'"' | b'\'')) => {
                 let close = self.find_byte(quote, q + 1)?;
-                (&self.src[q + 1..close], close + 1)
+                (&src[q + 1..close], close + 1)
             }
             _ => {
                 let start = q;
                 while q < b.len() && !is_space(b[q]) && b[q] != b'>' {
                     q += 1;
                 }
-                (&self.src[start..q], q)
+                (&src[start..q], q)
             }
         };
         Some((

@@ -386,7 +386,7 @@ impl Tokenizer<'_> {
         for tag in doc.tags.iter().filter(|t| !t.end) {
             self.out.emit(&["html:", &tag.name]);
             for a in &tag.attributes {
-                match a.name.as_str() {
+                match &*a.name {
                     "href" | "src" | "action" | "background" => self.url(&a.value),
                     "color" | "size" | "face" | "bgcolor" | "align" | "width" | "height"
                     | "border" => {

@@ -1,5 +1,7 @@
 //! Character references: `&amp;`, `&#65;`, `&#x41;` and a table of common named entities.
 
+use std::borrow::Cow;
+
 /// Named entities we decode, sorted by name for binary search. The flag says whether the
 /// entity is also recognised without its `;` (the legacy forms browsers still accept).
 const NAMED: &[(&str, char, bool)] = &[
@@ -116,7 +118,10 @@ fn named(b: &[u8], start: usize, in_attribute: bool) -> Option<(char, usize)> {
 }
 
 /// Decodes every character reference in the attribute value `s`.
-pub(super) fn decode_attribute(s: &str) -> String {
+pub(super) fn decode_attribute(s: &str) -> Cow<'_, str> {
+    if !s.contains('&') {
+        return Cow::Borrowed(s);
+    }
     let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut pos = 0;
@@ -135,7 +140,7 @@ pub(super) fn decode_attribute(s: &str) -> String {
         }
     }
     out.push_str(&s[pos..]);
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
