@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// The default bound on the decoded text handed to content checks (per message).
 pub const DEFAULT_MAX_TEXT_BYTES: usize = 512 * 1024;
@@ -45,7 +45,12 @@ impl MessageView {
             size: raw.len() as u64,
             ..MessageView::default()
         };
-        let Some(msg) = MessageParser::default().parse(raw) else {
+        // Only what the view needs is parsed: the MIME fields and the Subject (other fields are
+        // passed on as written, so parsing them, Received above all, would be wasted work).
+        let parser = MessageParser::new()
+            .with_mime_headers()
+            .header_text(HeaderName::Subject);
+        let Some(msg) = parser.parse(raw) else {
             return view;
         };
         view.subject = msg.subject().unwrap_or_default().to_string();
