@@ -203,6 +203,17 @@ mod tests {
     }
 
     #[test]
+    fn a_field_after_a_malformed_date_is_kept() {
+        // mail-parser's Date parser, when it ran, took the next field along with a date whose
+        // zone is `UT`, so the sender was lost.
+        let raw = b"Date: Sat, 14 Sep 2002 06:00:48 UT\nFrom: \"Classic Novels\" <webmaster@classic-novels.com>\nSubject: Issue 49\n\nbody\n";
+        let v = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
+        let names: Vec<&str> = v.headers.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["Date", "From", "Subject"]);
+        assert_eq!(v.subject, "Issue 49");
+    }
+
+    #[test]
     fn repeated_headers_keep_their_own_values() {
         let raw = b"Received: from a.example\r\n\tby b.example\r\nReceived: from c.example\r\nSubject: x\r\n\r\nbody";
         let v = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
