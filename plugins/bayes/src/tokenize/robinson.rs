@@ -127,7 +127,7 @@ const PARSED: &[&str] = &["from", "reply-to", "to", "cc", "received", "message-i
 /// Header fields whose words are not read: the Subject (read as `subject:` words); fields that
 /// carry dates or references to earlier messages (their words tell when mail was written or
 /// collected, not what it is); and fields written on delivery by the receiving site or the
-/// mailbox software, not by the sender.
+/// mailbox software, not by the sender (among them other filters' verdicts: `X-Spam: spam`).
 const UNREAD: &[&str] = &[
     "subject",
     "date",
@@ -145,6 +145,8 @@ const UNREAD: &[&str] = &[
     "status",
     "x-status",
     "x-uid",
+    "x-spam",
+    "x-spamadvice",
     "x-spam-status",
     "x-spam-flag",
     "x-spam-level",
@@ -515,6 +517,7 @@ mod tests {
                 ("Delivered-To", "someone@mailbox.example"),
                 ("X-Keywords", "junk"),
                 ("Status", "RO"),
+                ("X-Spam", "spam DATE_IN_FUTURE_06_12"),
             ],
             ..MessageText::default()
         };
@@ -540,6 +543,8 @@ mod tests {
             "junk",
             ":ro",
             "list-admin",
+            "x-spam:spam",
+            "x-spam:date_in_future_06_12",
         ] {
             assert!(
                 !t.iter().any(|x| x.contains(unwanted)),
