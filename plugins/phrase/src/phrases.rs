@@ -61,21 +61,19 @@ fn prepare(s: &str, normalize_words: bool) -> String {
     let mut gap = false;
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
-        // A run of printable ASCII is one piece of a word: copied whole.
+        // A run of printable ASCII is one piece of a word, taken whole; anything else goes
+        // one character at a time.
         let run = rest
             .bytes()
             .position(|b| !b.is_ascii_graphic())
             .unwrap_or(rest.len());
-        if run > 0 && !normalize_words {
-            if gap {
-                out.push(' ');
-                gap = false;
-            }
-            out.push_str(&rest[..run]);
-            rest = &rest[run..];
-            continue;
-        }
-        rest = &rest[c.len_utf8()..];
+        let len = if run > 0 && !normalize_words {
+            run
+        } else {
+            c.len_utf8()
+        };
+        let (piece, after) = rest.split_at(len);
+        rest = after;
         if is_blank(c) {
             gap = !out.is_empty();
         } else if !normalize_words || c.is_alphabetic() {
@@ -83,7 +81,7 @@ fn prepare(s: &str, normalize_words: bool) -> String {
                 out.push(' ');
                 gap = false;
             }
-            out.push(c);
+            out.push_str(piece);
         }
     }
     if out.is_ascii() {
