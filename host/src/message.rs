@@ -59,7 +59,7 @@ impl MessageView {
             .iter()
             .map(|h| Header {
                 name: h.name().to_string(),
-                value: header_text(&String::from_utf8_lossy(
+                value: header_text(&utf8(
                     raw.get(h.offset_start as usize..h.offset_end as usize)
                         .unwrap_or_default(),
                 )),
@@ -127,9 +127,21 @@ fn recovered<'a>(part: &MessagePart, text: &'a str) -> Cow<'a, str> {
     }
 }
 
+/// `bytes` as text, any invalid UTF-8 replaced. Valid text, nearly all of it, is checked by
+/// the faster [`std::str::from_utf8`] and borrowed.
+fn utf8(bytes: &[u8]) -> Cow<'_, str> {
+    std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed)
+}
+
 /// Unfolds a raw header value (continuation lines joined) and trims it.
 fn header_text(raw: &str) -> String {
-    raw.split(['\r', '\n'])
+    let value = raw.trim();
+    if !value.contains(['\r', '\n']) {
+        // One line (the line break that ends the field is outside the trimmed value).
+        return value.to_string();
+    }
+    value
+        .split(['\r', '\n'])
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()

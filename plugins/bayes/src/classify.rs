@@ -19,7 +19,10 @@ use crate::{graham, robinson};
 #[derive(Debug, Clone)]
 pub struct Classifier {
     settings: Settings,
-    table: HashedTable,
+    /// Each table word's probability in the mode, computed once here (not per message).
+    table: HashedTable<f64>,
+    /// The probability of a word the table does not have.
+    unseen: f64,
     exclude: HashSetOf,
 }
 
@@ -59,7 +62,7 @@ impl Classifier {
         table: impl Into<HashedTable>,
         exclude: impl IntoIterator<Item = String>,
     ) -> Result<Classifier, String> {
-        let table = table.into();
+        let table: HashedTable = table.into();
         let expected = tokens_of(settings.mode);
         if table.tokens != expected {
             return Err(format!(
@@ -75,9 +78,25 @@ impl Classifier {
             .filter(|w| !w.is_empty())
             .map(|w| hash(&if fold { w.to_lowercase() } else { w }))
             .collect();
+        let (good, spam) = (table.good_messages, table.spam_messages);
+        let probability = |counts: Option<Counts>| match settings.mode {
+            Mode::Imail => counts
+                .and_then(|c| graham::word_probability(c, good, spam))
+                .unwrap_or(f64::from(settings.new_word_probability) / 100.0),
+            Mode::Robinson => robinson::word_probability(
+                counts.unwrap_or_default(),
+                good,
+                spam,
+                settings.robinson_s,
+                settings.robinson_x,
+            ),
+        };
+        let unseen = probability(None);
+        let table = table.map(|c| probability(Some(c)));
         Ok(Classifier {
             settings,
             table,
+            unseen,
             exclude,
         })
     }
@@ -106,22 +125,12 @@ impl Classifier {
         scorer.finish()
     }
 
-    /// The probability of a word with these table counts (`None`: not in the table), or
-    /// `None` when the mode ignores it (Robinson: within `min-dev` of 0.5).
-    fn probability(&self, counts: Option<Counts>) -> Option<f64> {
-        let s = &self.settings;
-        let (good, spam) = (self.table.good_messages, self.table.spam_messages);
-        match s.mode {
-            Mode::Imail => Some(
-                counts
-                    .and_then(|c| graham::word_probability(c, good, spam))
-                    .unwrap_or(f64::from(s.new_word_probability) / 100.0),
-            ),
-            Mode::Robinson => {
-                let c = counts.unwrap_or_default();
-                let f = robinson::word_probability(c, good, spam, s.robinson_s, s.robinson_x);
-                ((f - 0.5).abs() >= s.min_dev).then_some(f)
-            }
+    /// `p`, a word's probability, if the mode uses the word (Robinson: not within `min-dev`
+    /// of 0.5).
+    fn used(&self, p: f64) -> Option<f64> {
+        match self.settings.mode {
+            Mode::Imail => Some(p),
+            Mode::Robinson => ((p - 0.5).abs() >= self.settings.min_dev).then_some(p),
         }
     }
 }
@@ -132,8 +141,9 @@ struct Scorer<'c> {
     /// Hashes of the tokens seen so far.
     seen: SeenSet,
     excluded: Vec<String>,
-    /// Each distinct token not excluded: its place in `text` and its hash.
-    tokens: Vec<(Range<usize>, u64)>,
+    /// Each distinct token not excluded: its hash, and its place in `text`.
+    hashes: Vec<u64>,
+    places: Vec<Range<usize>>,
     text: String,
 }
 
@@ -143,7 +153,8 @@ impl<'c> Scorer<'c> {
             classifier,
             seen: SeenSet::with_capacity(1024),
             excluded: Vec::new(),
-            tokens: Vec::with_capacity(1024),
+            hashes: Vec::with_capacity(1024),
+            places: Vec::with_capacity(1024),
             text: String::with_capacity(8192),
         }
     }
@@ -154,25 +165,24 @@ impl<'c> Scorer<'c> {
         if !self.seen.insert(h) {
             return;
         }
-        if self.classifier.exclude.contains(&h) {
+        if !self.classifier.exclude.is_empty() && self.classifier.exclude.contains(&h) {
             self.excluded.push(token.to_string());
         } else {
             let start = self.text.len();
             self.text.push_str(token);
-            self.tokens.push((start..self.text.len(), h));
+            self.places.push(start..self.text.len());
+            self.hashes.push(h);
         }
     }
 
-    /// The candidate words (place in `text`, probability). The table lookups run in one tight
-    /// loop of independent loads, so their cache misses overlap instead of following one
-    /// another between tokenizer steps.
+    /// The candidate words (place in `text`, probability), the table lookups of the whole
+    /// message batched (see [`HashedTable::get_many`]).
     fn candidates(&mut self) -> Vec<(Range<usize>, f64)> {
-        let table = &self.classifier.table;
-        let counts: Vec<Option<Counts>> = self.tokens.iter().map(|t| table.get(t.1)).collect();
-        std::mem::take(&mut self.tokens)
+        let c = self.classifier;
+        std::mem::take(&mut self.places)
             .into_iter()
-            .zip(counts)
-            .filter_map(|((range, _), c)| Some((range, self.classifier.probability(c)?)))
+            .zip(c.table.get_many(&self.hashes))
+            .filter_map(|(place, p)| Some((place, c.used(p.unwrap_or(c.unseen))?)))
             .collect()
     }
 
@@ -185,11 +195,7 @@ impl<'c> Scorer<'c> {
         };
         let mut words = self.candidates();
         if words.len() > limit && limit > 0 {
-            // The `limit` most interesting, in no order (a selection, not a sort of them all).
-            let text = &self.text;
-            words.select_nth_unstable_by(limit - 1, |a, b| {
-                most_interesting((&text[a.0.clone()], a.1), (&text[b.0.clone()], b.1))
-            });
+            select_most_interesting(&mut words, limit, &self.text);
         }
         words.truncate(limit);
         // Combined in a canonical order of the values alone (most interesting first, equal
@@ -229,6 +235,36 @@ pub fn tokens_of(mode: Mode) -> Tokens {
     match mode {
         Mode::Imail => Tokens::Imail,
         Mode::Robinson => Tokens::Robinson,
+    }
+}
+
+/// Moves the `limit` (at least 1, less than `words.len()`) most interesting words (see
+/// [`most_interesting`]) to the front, in no order: a selection, not a sort of them all. The
+/// words are selected by their distance from 0.5 alone; only those at the distance where the
+/// cut falls are then compared by their text (`words` holds their places in `text`).
+fn select_most_interesting(words: &mut [(Range<usize>, f64)], limit: usize, text: &str) {
+    let distance = |w: &(Range<usize>, f64)| (w.1 - 0.5).abs();
+    words.select_nth_unstable_by(limit - 1, |a, b| distance(b).total_cmp(&distance(a)));
+    let cut = distance(&words[limit - 1]);
+    // Those beyond the cut first, then every word at the cut (from both sides of `limit`).
+    let mut beyond = 0;
+    for i in 0..limit {
+        if distance(&words[i]) > cut {
+            words.swap(i, beyond);
+            beyond += 1;
+        }
+    }
+    let mut at_cut_end = limit;
+    for i in limit..words.len() {
+        if distance(&words[i]) == cut {
+            words.swap(i, at_cut_end);
+            at_cut_end += 1;
+        }
+    }
+    let at_cut = &mut words[beyond..at_cut_end];
+    let places = limit - beyond;
+    if at_cut.len() > places {
+        at_cut.select_nth_unstable_by(places - 1, |a, b| text[a.0.clone()].cmp(&text[b.0.clone()]));
     }
 }
 
@@ -302,6 +338,36 @@ mod tests {
         );
         let all = imail(Settings::default(), lines, &[]).score(words("a b c d"));
         assert!((all.probability - 0.9996794).abs() < 1e-7);
+    }
+
+    #[test]
+    fn selection_matches_sorting_by_interest() {
+        // Few distinct values, mirrored around 0.5, so that many words tie at every distance.
+        let values = [0.01, 0.99, 0.2, 0.8, 0.5, 0.3, 0.7];
+        let mut seed = 7u32;
+        for len in [2usize, 5, 30, 31, 100] {
+            let mut text = String::new();
+            let mut words = Vec::new();
+            for i in 0..len {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let start = text.len();
+                text.push_str(&format!("w{}-{i}", (seed >> 8) % 1000));
+                words.push((
+                    start..text.len(),
+                    values[(seed >> 20) as usize % values.len()],
+                ));
+            }
+            let word = |w: &(Range<usize>, f64)| (text[w.0.clone()].to_string(), w.1);
+            let mut sorted: Vec<(String, f64)> = words.iter().map(word).collect();
+            sorted.sort_by(|a, b| most_interesting((&a.0, a.1), (&b.0, b.1)));
+            for limit in [1, 3, 10, 30].into_iter().filter(|&l| l < len) {
+                let mut selected = words.clone();
+                select_most_interesting(&mut selected, limit, &text);
+                let mut got: Vec<(String, f64)> = selected[..limit].iter().map(word).collect();
+                got.sort_by(|a, b| most_interesting((&a.0, a.1), (&b.0, b.1)));
+                assert_eq!(got, sorted[..limit], "{len} words, limit {limit}");
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The eight HTML features of IMail 8.x and their detection in a message's HTML parts.
 
-use antispam_sdk::html::{Document, Tag, is_html4_element, link_host, scan};
+use antispam_sdk::html::{Document, Tag, link_host, scan};
 use serde::Deserialize;
 
 use crate::domain::{host_in_text, registered_domain};
@@ -99,7 +99,7 @@ fn detect_in(doc: &Document<'_>, extra_valid_tags: &[String], findings: &mut Fin
     let mut table_depth: u32 = 0;
     let mut anchor: Option<&Tag<'_>> = None;
     for tag in &doc.tags {
-        if !is_html4_element(&tag.name) && !extra_valid_tags.iter().any(|t| *t == tag.name) {
+        if !tag.html4 && !extra_valid_tags.iter().any(|t| *t == tag.name) {
             findings.note(Feature::InvalidTag, tag.raw);
         }
         match (&*tag.name, tag.end) {

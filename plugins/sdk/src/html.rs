@@ -22,7 +22,7 @@ mod url;
 
 use std::borrow::Cow;
 
-pub use elements::is_html4_element;
+use elements::Element;
 pub use url::link_host;
 
 /// What the scanner found in one HTML document.
@@ -42,6 +42,8 @@ pub struct Tag<'a> {
     /// The element name, ASCII lower-case (`table`, `comment`, `o:p`); borrowed from a static
     /// table for the HTML 4.01 elements, so most tags allocate nothing for their name.
     pub name: Cow<'static, str>,
+    /// True when the name is that of an HTML 4.01 element (strict, transitional or frameset).
+    pub html4: bool,
     /// True for an end tag (`</td>`).
     pub end: bool,
     /// The attributes in source order; names ASCII lower-case, values entity-decoded.
@@ -122,9 +124,7 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     fn run(&mut self) {
         while self.pos < self.b.len() {
-            let next = self.b[self.pos..]
-                .iter()
-                .position(|&c| c == b'<' || c == b'&');
+            let next = memchr::memchr2(b'<', b'&', &self.b[self.pos..]);
             let at = next.map_or(self.b.len(), |n| self.pos + n);
             let src = self.src;
             self.push_str(&src[self.pos..at]);
@@ -219,9 +219,9 @@ impl<'a> Scanner<'a> {
             p += 1;
         }
         let written = &self.src[name_at..p];
-        let html4 = elements::html4_name(written);
+        let html4 = elements::html4_element(written);
         let name = match html4 {
-            Some(known) => Cow::Borrowed(known),
+            Some(known) => Cow::Borrowed(known.name),
             None => Cow::Owned(written.to_ascii_lowercase()),
         };
         let mut attributes = Vec::new();
@@ -259,6 +259,7 @@ impl<'a> Scanner<'a> {
         };
         self.doc.tags.push(Tag {
             name,
+            html4: html4.is_some(),
             end,
             attributes,
             raw,
@@ -326,10 +327,10 @@ impl<'a> Scanner<'a> {
 
     /// What a tag contributes to the text: a word break for block elements, the words of a
     /// tag that is not HTML, nothing for inline elements and bare unknown tags.
-    /// `html4` is the element's name when it is an HTML 4.01 element.
-    fn tag_text(&mut self, html4: Option<&str>, end: bool, raw: &str, has_attributes: bool) {
-        if let Some(name) = html4 {
-            if !elements::is_inline(name) {
+    /// `html4` is the element when it is an HTML 4.01 element.
+    fn tag_text(&mut self, html4: Option<Element>, end: bool, raw: &str, has_attributes: bool) {
+        if let Some(element) = html4 {
+            if !element.inline {
                 self.push_char(' ');
             }
         } else if !end && has_attributes {
@@ -374,32 +375,18 @@ impl<'a> Scanner<'a> {
 
     fn find_byte(&self, byte: u8, from: usize) -> Option<usize> {
         let from = from.min(self.b.len());
-        self.b[from..]
-            .iter()
-            .position(|&c| c == byte)
-            .map(|n| from + n)
+        memchr::memchr(byte, &self.b[from..]).map(|n| from + n)
     }
 
     /// Appends text as [`Self::push_char`] would, one character at a time, but runs of
-    /// printable ASCII words with single spaces between them (which need no folding) in one
-    /// copy.
+    /// printable ASCII words with single spaces between them (see [`plain_run`]) in one copy.
     fn push_str(&mut self, s: &str) {
-        let b = s.as_bytes();
         let mut i = 0;
-        while i < b.len() {
-            // A space joins the run only between two printable characters, where push_char
-            // would keep it too.
-            let start = i;
-            while i < b.len()
-                && (b[i].is_ascii_graphic()
-                    || (b[i] == b' '
-                        && i > start
-                        && b.get(i + 1).is_some_and(u8::is_ascii_graphic)))
-            {
-                i += 1;
-            }
-            if i > start {
-                self.doc.text.push_str(&s[start..i]);
+        while i < s.len() {
+            let run = plain_run(&s.as_bytes()[i..]);
+            if run > 0 {
+                self.doc.text.push_str(&s[i..i + run]);
+                i += run;
             } else if let Some(c) = s[i..].chars().next() {
                 self.push_char(c);
                 i += c.len_utf8();
@@ -422,6 +409,20 @@ impl<'a> Scanner<'a> {
             text.push(c);
         }
     }
+}
+
+/// The length of the longest start of `b` made of printable ASCII words with single spaces
+/// between them: text that folding whitespace leaves as it is (a space counts only between two
+/// printable characters), so it can be copied whole rather than a character at a time.
+pub fn plain_run(b: &[u8]) -> usize {
+    let mut i = 0;
+    while i < b.len()
+        && (b[i].is_ascii_graphic()
+            || (b[i] == b' ' && i > 0 && b.get(i + 1).is_some_and(u8::is_ascii_graphic)))
+    {
+        i += 1;
+    }
+    i
 }
 
 /// HTML whitespace.

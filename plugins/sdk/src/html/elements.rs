@@ -106,14 +106,32 @@ const INLINE: [&str; 29] = [
 const HTML4_KEYS: [u128; 91] = keys(HTML4);
 /// [`INLINE`] as [`key`]s, in the same (sorted) order.
 const INLINE_KEYS: [u128; 29] = keys(INLINE);
+/// For each element of [`HTML4`], whether it is in [`INLINE`].
+const HTML4_INLINE: [bool; 91] = {
+    let mut inline = [false; 91];
+    let (mut h, mut i) = (0, 0);
+    // Both key lists are sorted: one merge-like pass.
+    while h < HTML4_KEYS.len() && i < INLINE_KEYS.len() {
+        if HTML4_KEYS[h] == INLINE_KEYS[i] {
+            inline[h] = true;
+            i += 1;
+        }
+        h += 1;
+    }
+    inline
+};
 
-/// True when `name` (any case) is an HTML 4.01 element.
-pub fn is_html4_element(name: &str) -> bool {
-    html4_name(name).is_some()
+/// An HTML 4.01 element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Element {
+    /// The lower-case name.
+    pub name: &'static str,
+    /// True when it is rendered inline: it does not separate words in the extracted text.
+    pub inline: bool,
 }
 
-/// The HTML 4.01 element `name` (any case) names, as the lower-case static name.
-pub(super) fn html4_name(name: &str) -> Option<&'static str> {
+/// The HTML 4.01 element `name` (any case) names.
+pub(super) fn html4_element(name: &str) -> Option<Element> {
     let k = key(name.as_bytes())?;
     let mut i = slot(k);
     loop {
@@ -122,7 +140,10 @@ pub(super) fn html4_name(name: &str) -> Option<&'static str> {
             return None;
         }
         if HTML4_KEYS[entry - 1] == k {
-            return Some(HTML4[entry - 1]);
+            return Some(Element {
+                name: HTML4[entry - 1],
+                inline: HTML4_INLINE[entry - 1],
+            });
         }
         i = (i + 1) % SLOTS;
     }
@@ -152,11 +173,6 @@ const HTML4_SLOTS: [u8; SLOTS] = {
 const fn slot(k: u128) -> usize {
     let folded = (k as u64) ^ ((k >> 64) as u64);
     (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize
-}
-
-/// True when `name` (lower-case) is an HTML 4.01 inline element.
-pub(super) fn is_inline(name: &str) -> bool {
-    key(name.as_bytes()).is_some_and(|k| INLINE_KEYS.binary_search(&k).is_ok())
 }
 
 /// A name of at most [`MAX_KEYED`] bytes as one integer: its bytes ASCII lower-cased and
@@ -197,29 +213,46 @@ const fn keys<const N: usize>(names: [&str; N]) -> [u128; N] {
 mod tests {
     use super::*;
 
+    fn is_html4(name: &str) -> bool {
+        html4_element(name).is_some()
+    }
+
     #[test]
     fn lists_are_sorted_for_binary_search() {
         assert!(HTML4.windows(2).all(|w| w[0] < w[1]));
         assert!(INLINE.windows(2).all(|w| w[0] < w[1]));
         assert!(HTML4_KEYS.windows(2).all(|w| w[0] < w[1]));
         assert!(INLINE_KEYS.windows(2).all(|w| w[0] < w[1]));
-        assert!(INLINE.iter().all(|e| is_html4_element(e)));
+        assert!(INLINE.iter().all(|e| is_html4(e)));
         assert_eq!(HTML4.len(), 91);
-        assert!(HTML4.iter().all(|e| html4_name(e) == Some(*e)));
+        assert!(
+            HTML4
+                .iter()
+                .all(|e| html4_element(e).map(|e| e.name) == Some(*e))
+        );
+        let inline: Vec<&str> = (HTML4.iter().copied())
+            .filter(|e| html4_element(e).is_some_and(|e| e.inline))
+            .collect();
+        assert_eq!(inline, INLINE);
     }
 
     #[test]
     fn known_and_unknown_names() {
-        assert!(is_html4_element("table"));
-        assert!(is_html4_element("h6"));
-        assert!(!is_html4_element("comment"));
-        assert!(!is_html4_element("blink"));
-        assert!(!is_html4_element("o:p"));
-        assert!(!is_html4_element("b\0"), "a NUL does not pad a name");
-        assert!(!is_html4_element("blockquoteblockquote"));
-        assert!(is_inline("span") && !is_inline("div") && !is_inline("spanx"));
-        assert!(is_html4_element("TaBlE"));
-        assert_eq!(html4_name("IMG"), Some("img"));
-        assert_eq!(html4_name("blink"), None);
+        assert!(is_html4("table"));
+        assert!(is_html4("h6"));
+        assert!(!is_html4("comment"));
+        assert!(!is_html4("blink"));
+        assert!(!is_html4("o:p"));
+        assert!(!is_html4("b\0"), "a NUL does not pad a name");
+        assert!(!is_html4("blockquoteblockquote"));
+        let inline = |n| html4_element(n).is_some_and(|e| e.inline);
+        assert!(inline("span") && inline("SPAN") && !inline("div") && !inline("spanx"));
+        assert!(is_html4("TaBlE"));
+        let img = Element {
+            name: "img",
+            inline: false,
+        };
+        assert_eq!(html4_element("IMG"), Some(img));
+        assert_eq!(html4_element("blink"), None);
     }
 }

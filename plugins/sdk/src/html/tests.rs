@@ -92,9 +92,11 @@ fn tags_have_names_attributes_and_positions() {
         r#"<A HREF="http://a.example/?x=1&amp;y=2" target=_blank nowrap>"#
     );
     let close = &doc.tags[1];
-    assert!(close.end);
+    assert!(close.end && close.html4 && a.html4);
     assert_eq!(&doc.text[a.text_pos..close.text_pos], "here");
     assert_eq!(doc.text, "Go here!");
+    let doc = scan("<BLINK>x</blink><o:p>");
+    assert!(doc.tags.iter().all(|t| !t.html4));
 }
 
 #[test]
