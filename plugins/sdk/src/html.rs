@@ -215,7 +215,7 @@ impl<'a> Scanner<'a> {
     fn tag(&mut self, at: usize, name_at: usize, end: bool) {
         let b = self.b;
         let mut p = name_at;
-        while p < b.len() && !is_space(b[p]) && b[p] != b'/' && b[p] != b'>' {
+        while p < b.len() && !TAG_NAME_END.contains(b[p]) {
             p += 1;
         }
         let written = &self.src[name_at..p];
@@ -226,7 +226,7 @@ impl<'a> Scanner<'a> {
         };
         let mut attributes = Vec::new();
         loop {
-            while p < b.len() && (is_space(b[p]) || b[p] == b'/') {
+            while p < b.len() && BETWEEN_ATTRIBUTES.contains(b[p]) {
                 p += 1;
             }
             match b.get(p) {
@@ -276,7 +276,7 @@ impl<'a> Scanner<'a> {
         let b = self.b;
         let name_at = p;
         p += 1;
-        while p < b.len() && !is_space(b[p]) && !matches!(b[p], b'/' | b'>' | b'=') {
+        while p < b.len() && !ATTRIBUTE_NAME_END.contains(b[p]) {
             p += 1;
         }
         let src = self.src;
@@ -287,7 +287,7 @@ impl<'a> Scanner<'a> {
             Cow::Borrowed(written)
         };
         let mut q = p;
-        while q < b.len() && is_space(b[q]) {
+        while q < b.len() && SPACE.contains(b[q]) {
             q += 1;
         }
         if b.get(q) != Some(&b'=') {
@@ -300,7 +300,7 @@ impl<'a> Scanner<'a> {
             ));
         }
         q += 1;
-        while q < b.len() && is_space(b[q]) {
+        while q < b.len() && SPACE.contains(b[q]) {
             q += 1;
         }
         let (value, next) = match b.get(q) {
@@ -310,7 +310,7 @@ impl<'a> Scanner<'a> {
             }
             _ => {
                 let start = q;
-                while q < b.len() && !is_space(b[q]) && b[q] != b'>' {
+                while q < b.len() && !UNQUOTED_VALUE_END.contains(b[q]) {
                     q += 1;
                 }
                 (&src[start..q], q)
@@ -349,7 +349,7 @@ impl<'a> Scanner<'a> {
             let at = from + n;
             let after = self.b.get(at + end_tag.len());
             if starts_with_ignore_case(&self.b[at..], end_tag)
-                && after.is_none_or(|&c| is_space(c) || c == b'/' || c == b'>')
+                && after.is_none_or(|&c| TAG_NAME_END.contains(c))
             {
                 self.pos = at;
                 return;
@@ -425,10 +425,43 @@ pub fn plain_run(b: &[u8]) -> usize {
     i
 }
 
-/// HTML whitespace.
-fn is_space(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c')
+/// A set of bytes below 64 as a bit mask. Testing a byte is a shift: the scanner's loops test
+/// every byte, and a `match` on these bytes would become a jump table in wasm, an indirect
+/// jump per byte.
+#[derive(Clone, Copy)]
+struct ByteSet(u64);
+
+impl ByteSet {
+    const fn of(bytes: &[u8]) -> ByteSet {
+        let mut set = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            assert!(bytes[i] < 64, "a ByteSet holds bytes below 64");
+            set |= 1 << bytes[i];
+            i += 1;
+        }
+        ByteSet(set)
+    }
+
+    const fn and(self, other: ByteSet) -> ByteSet {
+        ByteSet(self.0 | other.0)
+    }
+
+    fn contains(self, c: u8) -> bool {
+        c < 64 && self.0 >> c & 1 == 1
+    }
 }
+
+/// HTML whitespace.
+const SPACE: ByteSet = ByteSet::of(b" \t\n\r\x0c");
+/// What ends a tag name (and an end tag's name after `</script`).
+const TAG_NAME_END: ByteSet = SPACE.and(ByteSet::of(b"/>"));
+/// What may stand between a tag's attributes.
+const BETWEEN_ATTRIBUTES: ByteSet = SPACE.and(ByteSet::of(b"/"));
+/// What ends an attribute name.
+const ATTRIBUTE_NAME_END: ByteSet = SPACE.and(ByteSet::of(b"/=>"));
+/// What ends an unquoted attribute value.
+const UNQUOTED_VALUE_END: ByteSet = SPACE.and(ByteSet::of(b">"));
 
 /// Characters that render as nothing and only serve to split words: NUL, zero-width
 /// characters and the soft hyphen.

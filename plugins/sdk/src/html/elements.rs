@@ -177,19 +177,24 @@ const fn slot(k: u128) -> usize {
 
 /// A name of at most [`MAX_KEYED`] bytes as one integer: its bytes ASCII lower-cased and
 /// big-endian, zero-padded, then its length; keys compare as the lower-cased names do, so a
-/// lookup is a few integer comparisons. `None` for a longer name.
+/// lookup is a few integer comparisons. `None` for a longer name. The two halves are built in
+/// registers (bytes stored one by one into an array and read back whole are slow to load).
 const fn key(name: &[u8]) -> Option<u128> {
     if name.len() > MAX_KEYED {
         return None;
     }
-    let mut bytes = [0u8; 16];
+    let (mut high, mut low) = (0u64, name.len() as u64);
     let mut i = 0;
     while i < name.len() {
-        bytes[i] = name[i].to_ascii_lowercase();
+        let byte = name[i].to_ascii_lowercase() as u64;
+        if i < 8 {
+            high |= byte << (56 - 8 * i);
+        } else {
+            low |= byte << (56 - 8 * (i - 8));
+        }
         i += 1;
     }
-    bytes[15] = name.len() as u8;
-    Some(u128::from_be_bytes(bytes))
+    Some((high as u128) << 64 | low as u128)
 }
 
 /// The longest name [`key`] takes (no element name comes near it).
