@@ -11,7 +11,8 @@ use crate::hashed::{HashSetOf, HashedTable, SeenSet, hash};
 use crate::settings::{Mode, Settings};
 use crate::table::{Counts, Tokens};
 use crate::tokenize::{
-    MessageText, each_imail_token, each_robinson_token, imail_tokens, robinson_tokens,
+    MessageText, each_imail_token, each_robinson_content_token, each_robinson_header_token,
+    imail_tokens, robinson_tokens,
 };
 use crate::{graham, robinson};
 
@@ -111,7 +112,11 @@ impl Classifier {
         let mut scorer = Scorer::new(self);
         match self.settings.mode {
             Mode::Imail => each_imail_token(msg, &mut |t| scorer.token(t)),
-            Mode::Robinson => each_robinson_token(msg, &mut |t| scorer.token(t)),
+            Mode::Robinson => {
+                each_robinson_header_token(msg, &mut |t| scorer.token(t));
+                scorer.header_end = Some(scorer.text.len());
+                each_robinson_content_token(msg, &mut |t| scorer.token(t));
+            }
         }
         scorer.finish()
     }
@@ -145,6 +150,8 @@ struct Scorer<'c> {
     hashes: Vec<u64>,
     places: Vec<Range<usize>>,
     text: String,
+    /// Where the header tokens end in `text`, when the message was read by sections.
+    header_end: Option<usize>,
 }
 
 impl<'c> Scorer<'c> {
@@ -156,6 +163,7 @@ impl<'c> Scorer<'c> {
             hashes: Vec::with_capacity(1024),
             places: Vec::with_capacity(1024),
             text: String::with_capacity(8192),
+            header_end: None,
         }
     }
 
@@ -186,21 +194,49 @@ impl<'c> Scorer<'c> {
             .collect()
     }
 
-    /// Selects the most interesting words and combines them.
+    /// Selects the most interesting words and combines them. An undecided Robinson score
+    /// (within `undecided-margin` of 0.5: as much evidence each way) is replaced by the score
+    /// of the header words alone, when the message was read by sections.
     fn finish(mut self) -> Outcome {
         let s = &self.classifier.settings;
-        let (limit, threshold) = match s.mode {
-            Mode::Imail => (s.max_words, f64::from(s.threshold) / 100.0),
-            Mode::Robinson => (s.max_discriminators, s.spam_cutoff),
+        let threshold = match s.mode {
+            Mode::Imail => f64::from(s.threshold) / 100.0,
+            Mode::Robinson => s.spam_cutoff,
         };
         let mut words = self.candidates();
-        if words.len() > limit && limit > 0 {
-            select_most_interesting(&mut words, limit, &self.text);
+        let (mut probability, mut used) = self.combine_most_interesting(&mut words);
+        if let Some(end) = self.header_end
+            && (probability - 0.5).abs() < s.undecided_margin
+        {
+            words.retain(|(range, _)| range.start < end);
+            (probability, used) = self.combine_most_interesting(&mut words);
         }
-        words.truncate(limit);
+        words.truncate(used);
+        self.excluded.sort_unstable();
+        Outcome {
+            probability,
+            spam: graham::is_spam(probability, threshold),
+            excluded: self.excluded,
+            used: words,
+            text: self.text,
+        }
+    }
+
+    /// Moves the most interesting of `words` to the front (in no order: a selection, not a
+    /// sort of them all) and combines them: the probability, and how many were used.
+    fn combine_most_interesting(&self, words: &mut [(Range<usize>, f64)]) -> (f64, usize) {
+        let s = &self.classifier.settings;
+        let limit = match s.mode {
+            Mode::Imail => s.max_words,
+            Mode::Robinson => s.max_discriminators,
+        };
+        let used = words.len().min(limit);
+        if words.len() > limit && limit > 0 {
+            select_most_interesting(words, limit, &self.text);
+        }
         // Combined in a canonical order of the values alone (most interesting first, equal
         // distances low to high), so the result never depends on how ties between words fall.
-        let mut probabilities: Vec<f64> = words.iter().map(|(_, p)| *p).collect();
+        let mut probabilities: Vec<f64> = words[..used].iter().map(|(_, p)| *p).collect();
         probabilities.sort_unstable_by(|a, b| {
             (b - 0.5)
                 .abs()
@@ -211,14 +247,7 @@ impl<'c> Scorer<'c> {
             Mode::Imail => graham::combine(probabilities),
             Mode::Robinson => robinson::combine(&probabilities),
         };
-        self.excluded.sort_unstable();
-        Outcome {
-            probability,
-            spam: graham::is_spam(probability, threshold),
-            excluded: self.excluded,
-            used: words,
-            text: self.text,
-        }
+        (probability, used)
     }
 }
 
@@ -434,6 +463,36 @@ mod tests {
         let o = c.score(words("meh"));
         assert_eq!((o.probability, o.spam), (0.5, false));
         assert!(!c.score(words("hammy")).spam);
+    }
+
+    #[test]
+    fn header_words_decide_an_undecided_robinson_score() {
+        let t = Table::parse(
+            "#antispam-table v1 good=10 spam=10 tokens=robinson\n\
+             x-mailer:spamware,0,0,10\nmeeting,0,10,0\nagenda,0,10,0\nviagra,0,0,10\n",
+        )
+        .unwrap();
+        let msg = MessageText {
+            headers: vec![("X-Mailer", "spamware")],
+            text: "meeting agenda viagra",
+            ..MessageText::default()
+        };
+        let robinson = |undecided_margin| {
+            let s = Settings {
+                mode: Mode::Robinson,
+                undecided_margin,
+                ..Settings::default()
+            };
+            Classifier::new(s, t.clone(), []).unwrap().classify(&msg)
+        };
+        // Two good and two spam words of equal strength: 0.5 (up to rounding), undecided.
+        let whole = robinson(0.0);
+        assert!((whole.probability - 0.5).abs() < 1e-12);
+        assert_eq!(whole.words().len(), 4);
+        let decided = robinson(0.002);
+        assert!(decided.spam && decided.probability > 0.9);
+        let used: Vec<&str> = decided.words().map(|(w, _)| w).collect();
+        assert_eq!(used, ["x-mailer:spamware"]);
     }
 
     #[test]

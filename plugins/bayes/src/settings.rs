@@ -46,6 +46,9 @@ pub struct Settings {
     pub max_discriminators: usize,
     /// Robinson: spam when the chi-square score exceeds this (strictly greater).
     pub spam_cutoff: f64,
+    /// Robinson: a score closer than this to 0.5 is undecided, and the header words alone
+    /// decide (0 turns this off).
+    pub undecided_margin: f64,
 }
 
 impl Default for Settings {
@@ -64,6 +67,7 @@ impl Default for Settings {
             min_dev: 0.45,
             max_discriminators: 30,
             spam_cutoff: 0.5,
+            undecided_margin: 0.002,
         }
     }
 }
@@ -84,9 +88,16 @@ impl Settings {
             return Err("robinson-s must be a positive number".into());
         }
         let unit = |v: f64| (0.0..=1.0).contains(&v);
-        if !unit(self.robinson_x) || !unit(self.spam_cutoff) || !(0.0..0.5).contains(&self.min_dev)
+        let below_half = |v: f64| (0.0..0.5).contains(&v);
+        if !unit(self.robinson_x)
+            || !unit(self.spam_cutoff)
+            || !below_half(self.min_dev)
+            || !below_half(self.undecided_margin)
         {
-            return Err("robinson-x and spam-cutoff must be in [0,1], min-dev in [0,0.5)".into());
+            return Err(
+                "robinson-x and spam-cutoff must be in [0,1], min-dev and undecided-margin in [0,0.5)"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -105,7 +116,10 @@ mod tests {
             (40, 90, 15)
         );
         assert_eq!((s.robinson_s, s.robinson_x, s.min_dev), (0.1, 0.5, 0.45));
-        assert_eq!((s.max_discriminators, s.spam_cutoff), (30, 0.5));
+        assert_eq!(
+            (s.max_discriminators, s.spam_cutoff, s.undecided_margin),
+            (30, 0.5, 0.002)
+        );
         assert!(s.validate().is_ok());
     }
 

@@ -4,7 +4,11 @@ mod imail;
 mod robinson;
 
 pub use imail::{each_token as each_imail_token, tokens as imail_tokens};
-pub use robinson::{each_token as each_robinson_token, tokens as robinson_tokens};
+pub use robinson::{
+    each_content_token as each_robinson_content_token,
+    each_header_token as each_robinson_header_token, each_token as each_robinson_token,
+    tokens as robinson_tokens,
+};
 
 /// The parts of a message that the tokenizers read (the fields content checks receive).
 #[derive(Debug, Clone, Default)]

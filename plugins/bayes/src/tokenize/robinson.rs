@@ -24,20 +24,23 @@ pub fn tokens(msg: &MessageText) -> Vec<String> {
     out
 }
 
-/// Hands each Robinson-mode token of a message to `sink`, in the order [`tokens`] lists them.
+/// Hands each Robinson-mode token of a message to `sink`, in the order [`tokens`] lists them:
+/// the header tokens ([`each_header_token`]), then the content tokens ([`each_content_token`]).
 pub fn each_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
-    let mut t = Tokenizer {
-        out: Out {
-            sink,
-            token: String::new(),
-        },
-        name: String::new(),
-        lower: String::new(),
-        lower2: String::new(),
-        word: String::new(),
-        prev: String::new(),
-    };
-    t.headers(msg);
+    each_header_token(msg, sink);
+    each_content_token(msg, sink);
+}
+
+/// Hands `sink` the tokens of the header fields other than Subject (addresses, recipients,
+/// Received, Message-ID, field counts, encoded-word charsets and other fields' words).
+pub fn each_header_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
+    Tokenizer::new(sink).headers(msg);
+}
+
+/// Hands `sink` the tokens of what the sender wrote: Subject words, body words and pairs,
+/// URLs, addresses and HTML structure.
+pub fn each_content_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
+    let mut t = Tokenizer::new(sink);
     for word in msg.subject.split_whitespace() {
         t.body_word(word, "subject:");
     }
@@ -155,7 +158,21 @@ const UNREAD: &[&str] = &[
     "content-length",
 ];
 
-impl Tokenizer<'_> {
+impl<'s> Tokenizer<'s> {
+    fn new(sink: &'s mut dyn FnMut(&str)) -> Tokenizer<'s> {
+        Tokenizer {
+            out: Out {
+                sink,
+                token: String::new(),
+            },
+            name: String::new(),
+            lower: String::new(),
+            lower2: String::new(),
+            word: String::new(),
+            prev: String::new(),
+        }
+    }
+
     /// Header tokens: per-field pieces, then `header:<Name>:<count>` for the counted fields
     /// (names as first written; differently written names count apart).
     fn headers(&mut self, msg: &MessageText) {
