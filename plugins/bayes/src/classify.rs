@@ -196,7 +196,8 @@ impl<'c> Scorer<'c> {
 
     /// Selects the most interesting words and combines them. An undecided Robinson score
     /// (within `undecided-margin` of 0.5: as much evidence each way) is replaced by the score
-    /// of the header words alone, when the message was read by sections.
+    /// of the header words alone, when the message was read by sections and that score is
+    /// not undecided too.
     fn finish(mut self) -> Outcome {
         let s = &self.classifier.settings;
         let threshold = match s.mode {
@@ -205,11 +206,20 @@ impl<'c> Scorer<'c> {
         };
         let mut words = self.candidates();
         let (mut probability, mut used) = self.combine_most_interesting(&mut words);
+        let undecided = |p: f64| (p - 0.5).abs() < s.undecided_margin;
         if let Some(end) = self.header_end
-            && (probability - 0.5).abs() < s.undecided_margin
+            && undecided(probability)
         {
-            words.retain(|(range, _)| range.start < end);
-            (probability, used) = self.combine_most_interesting(&mut words);
+            let mut header_words: Vec<_> = words
+                .iter()
+                .filter(|(range, _)| range.start < end)
+                .cloned()
+                .collect();
+            let (header_probability, header_used) =
+                self.combine_most_interesting(&mut header_words);
+            if !undecided(header_probability) {
+                (probability, used, words) = (header_probability, header_used, header_words);
+            }
         }
         words.truncate(used);
         self.excluded.sort_unstable();
@@ -493,6 +503,18 @@ mod tests {
         assert!(decided.spam && decided.probability > 0.9);
         let used: Vec<&str> = decided.words().map(|(w, _)| w).collect();
         assert_eq!(used, ["x-mailer:spamware"]);
+        // Without header words the headers are undecided too: the whole score stands.
+        let s = Settings {
+            mode: Mode::Robinson,
+            ..Settings::default()
+        };
+        let bare = MessageText {
+            text: "meeting viagra",
+            ..MessageText::default()
+        };
+        let o = Classifier::new(s, t, []).unwrap().classify(&bare);
+        assert_eq!(o.words().len(), 2);
+        assert!((o.probability - 0.5).abs() < 1e-12);
     }
 
     #[test]

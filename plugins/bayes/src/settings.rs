@@ -47,7 +47,7 @@ pub struct Settings {
     /// Robinson: spam when the chi-square score exceeds this (strictly greater).
     pub spam_cutoff: f64,
     /// Robinson: a score closer than this to 0.5 is undecided, and the header words alone
-    /// decide (0 turns this off).
+    /// decide unless their score is undecided too (0 turns this off).
     pub undecided_margin: f64,
 }
 
@@ -65,7 +65,7 @@ impl Default for Settings {
             robinson_s: 0.1,
             robinson_x: 0.5,
             min_dev: 0.45,
-            max_discriminators: 30,
+            max_discriminators: 150,
             spam_cutoff: 0.5,
             undecided_margin: 0.002,
         }
@@ -118,7 +118,7 @@ mod tests {
         assert_eq!((s.robinson_s, s.robinson_x, s.min_dev), (0.1, 0.5, 0.45));
         assert_eq!(
             (s.max_discriminators, s.spam_cutoff, s.undecided_margin),
-            (30, 0.5, 0.002)
+            (150, 0.5, 0.002)
         );
         assert!(s.validate().is_ok());
     }
