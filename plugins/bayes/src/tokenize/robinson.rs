@@ -41,8 +41,14 @@ pub fn each_header_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
 /// URLs, addresses and HTML structure.
 pub fn each_content_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
     let mut t = Tokenizer::new(sink);
+    t.out.clean = Scan::new(msg.subject).clean;
     for word in msg.subject.split_whitespace() {
-        t.body_word(word, "subject:");
+        let token = &mut t.out.token;
+        token.clear();
+        token.push_str("subject:");
+        if word_token(token, word, word.is_ascii()) {
+            t.out.send_token();
+        }
     }
     t.body(msg.text);
     for html in &msg.html {
@@ -51,10 +57,12 @@ pub fn each_content_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
 }
 
 /// Where tokens go: assembled from their parts in `token`, then given to the sink unless they
-/// contain a control character.
+/// contain a control character. `clean` is set while the tokens are made from text known to
+/// have no control character in them (see [`Scan::clean`]): the check is skipped then.
 struct Out<'s> {
     sink: &'s mut dyn FnMut(&str),
     token: String,
+    clean: bool,
 }
 
 impl Out<'_> {
@@ -64,20 +72,31 @@ impl Out<'_> {
         for part in parts {
             self.token.push_str(part);
         }
-        self.send();
+        self.send_token();
     }
 
     /// Emits formatted text.
     fn emit_fmt(&mut self, args: std::fmt::Arguments) {
         self.token.clear();
         let _ = self.token.write_fmt(args);
-        self.send();
+        self.send_token();
     }
 
-    fn send(&mut self) {
-        if !has_control(&self.token) {
-            (self.sink)(&self.token);
-        }
+    /// Emits what `token` holds.
+    fn send_token(&mut self) {
+        give(self.sink, self.clean, &self.token);
+    }
+
+    /// Emits a token assembled elsewhere.
+    fn send(&mut self, token: &str) {
+        give(self.sink, self.clean, token);
+    }
+}
+
+/// Hands `token` to `sink` unless it has a control character (not checked when `clean`).
+fn give(sink: &mut dyn FnMut(&str), clean: bool, token: &str) {
+    if clean || !has_control(token) {
+        sink(token);
     }
 }
 
@@ -85,10 +104,41 @@ impl Out<'_> {
 /// controls U+0080..U+009F are encoded as 0xC2 0x80..0x9F.
 fn has_control(text: &str) -> bool {
     let b = text.as_bytes();
-    b.iter().any(|&c| c < 0x20 || c == 0x7f)
-        || (!text.is_ascii()
-            && b.windows(2)
-                .any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1])))
+    b.iter().any(|&c| c < 0x20 || c == 0x7f) || (!text.is_ascii() && has_c1(b, None))
+}
+
+/// True when `b` (UTF-8) has a C1 control character other than `except`.
+fn has_c1(b: &[u8], except: Option<u8>) -> bool {
+    b.windows(2)
+        .any(|w| w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1]) && Some(w[1]) != except)
+}
+
+/// What one pass over a text tells: whether it is ASCII, has a vertical tab, and is `clean`.
+struct Scan {
+    ascii: bool,
+    vertical_tab: bool,
+    /// No control character but white space: the pieces between white space (as
+    /// [`str::split_whitespace`] cuts them) have none, nor does any token made of them.
+    clean: bool,
+}
+
+impl Scan {
+    fn new(text: &str) -> Scan {
+        // Accumulated without an early exit, so the loop vectorizes.
+        let (mut high, mut vt, mut bad) = (0u8, 0u8, 0u8);
+        for &c in text.as_bytes() {
+            high |= c;
+            vt |= u8::from(c == 0x0b);
+            bad |= u8::from((c < 0x20 && !(0x09..=0x0d).contains(&c)) || c == 0x7f);
+        }
+        let ascii = high < 0x80;
+        Scan {
+            ascii,
+            vertical_tab: vt != 0,
+            // U+0085 (NEL) is white space too.
+            clean: bad == 0 && (ascii || !has_c1(text.as_bytes(), Some(0x85))),
+        }
+    }
 }
 
 /// The output and the scratch buffers reused from token to token.
@@ -97,8 +147,9 @@ struct Tokenizer<'s> {
     name: String,
     lower: String,
     lower2: String,
-    word: String,
-    prev: String,
+    /// The body word just made, after the one before it and a space when they pair
+    /// (`<w1> <w2>`).
+    pair: String,
 }
 
 /// Header fields counted as `header:<Name>:<count>` (SpamBayes' "safe headers": fields
@@ -164,12 +215,12 @@ impl<'s> Tokenizer<'s> {
             out: Out {
                 sink,
                 token: String::new(),
+                clean: false,
             },
             name: String::new(),
             lower: String::new(),
             lower2: String::new(),
-            word: String::new(),
-            prev: String::new(),
+            pair: String::new(),
         }
     }
 
@@ -178,6 +229,8 @@ impl<'s> Tokenizer<'s> {
     fn headers(&mut self, msg: &MessageText) {
         let mut counts: Vec<(&str, usize)> = Vec::new();
         for &(name, value) in &msg.headers {
+            // A field's tokens are made of pieces of its value and of names without controls.
+            self.out.clean = !has_control(value);
             self.charsets(value);
             if COUNTED.iter().any(|c| c.eq_ignore_ascii_case(name)) {
                 match counts.iter_mut().find(|(n, _)| *n == name) {
@@ -198,6 +251,8 @@ impl<'s> Tokenizer<'s> {
                 None => {}
             }
         }
+        // Counted names are letters and hyphens.
+        self.out.clean = true;
         for (name, n) in counts {
             self.out.emit_fmt(format_args!("header:{name}:{n}"));
         }
@@ -314,9 +369,11 @@ impl<'s> Tokenizer<'s> {
     /// Body text: whitespace-separated chunks, URLs and addresses broken into pieces, and each
     /// pair of neighbouring words as `<w1> <w2>`.
     fn body(&mut self, text: &str) {
+        let scan = Scan::new(text);
+        self.out.clean = scan.clean;
         // The same chunks either way (vertical tab is Unicode but not ASCII white space);
         // splitting on bytes is the cheaper.
-        if text.is_ascii() && !text.contains('\x0b') {
+        if scan.ascii && !scan.vertical_tab {
             self.body_chunks(text.split_ascii_whitespace());
         } else {
             self.body_chunks(text.split_whitespace());
@@ -325,13 +382,14 @@ impl<'s> Tokenizer<'s> {
 
     /// [`Self::body`] over the whitespace-separated chunks of the text.
     fn body_chunks<'t>(&mut self, chunks: impl Iterator<Item = &'t str>) {
-        let mut have_prev = false;
+        self.pair.clear();
         for chunk in chunks {
-            let (mut colon, mut at, mut dot) = (false, false, false);
+            let (mut colon, mut at, mut dot, mut high) = (false, false, false, 0u8);
             for &c in chunk.as_bytes() {
                 colon |= c == b':';
                 at |= c == b'@';
                 dot |= c == b'.';
+                high |= c;
             }
             if (colon && chunk.contains("://")) || chunk.starts_with("www.") {
                 self.url(chunk);
@@ -346,55 +404,23 @@ impl<'s> Tokenizer<'s> {
                         self.out.emit(&["email addr:", piece]);
                     }
                 }
-            } else if self.body_word(chunk, "") {
-                // The word's token (even one the sink did not get) pairs with its neighbours.
-                self.word.clear();
-                self.word.push_str(&self.out.token);
-                if have_prev {
-                    self.out.emit(&[&self.prev, " ", &self.word]);
+            } else {
+                // `pair` holds the previous word and a space, or nothing.
+                let start = self.pair.len();
+                if word_token(&mut self.pair, chunk, high < 0x80) {
+                    // The word's token (even one the sink did not get) pairs with its
+                    // neighbours.
+                    self.out.send(&self.pair[start..]);
+                    if start > 0 {
+                        self.out.send(&self.pair);
+                        self.pair.drain(..start);
+                    }
+                    self.pair.push(' ');
+                    continue;
                 }
-                std::mem::swap(&mut self.prev, &mut self.word);
-                have_prev = true;
-                continue;
             }
-            have_prev = false;
+            self.pair.clear();
         }
-    }
-
-    /// One body word: trimmed of surrounding punctuation, lower-cased; very short words are
-    /// dropped, long ones become `skip:<first char> <length rounded down to tens>`. True when
-    /// a token was made (it is then in `self.out.token`).
-    fn body_word(&mut self, chunk: &str, prefix: &str) -> bool {
-        let word = if chunk.is_ascii() {
-            let keep = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'$' | b'!');
-            let b = chunk.as_bytes();
-            let start = b.iter().position(keep).unwrap_or(b.len());
-            let end = b.iter().rposition(keep).map_or(start, |e| e + 1);
-            &chunk[start..end]
-        } else {
-            chunk.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '$' | '!')))
-        };
-        let token = &mut self.out.token;
-        token.clear();
-        token.push_str(prefix);
-        let len = if word.is_ascii() {
-            token.push_str(word);
-            token.make_ascii_lowercase();
-            word.len()
-        } else {
-            token.push_str(&word.to_lowercase());
-            token[prefix.len()..].chars().count()
-        };
-        if len < MIN_WORD {
-            return false;
-        }
-        if len > MAX_WORD {
-            let first = token[prefix.len()..].chars().next().unwrap_or('?');
-            token.truncate(prefix.len());
-            let _ = write!(token, "skip:{first} {}", len / 10 * 10);
-        }
-        self.out.send();
-        true
     }
 
     /// An HTML part: its visible text as body words, `html:<tag>` for each element used,
@@ -402,6 +428,8 @@ impl<'s> Tokenizer<'s> {
     /// and images.
     fn markup(&mut self, html: &str) {
         let doc = scan(html);
+        // Element names and attribute values may hold anything.
+        self.out.clean = false;
         for tag in doc.tags.iter().filter(|t| !t.end) {
             self.out.emit(&["html:", &tag.name]);
             for a in &tag.attributes {
@@ -460,6 +488,56 @@ fn header_word(out: &mut Out, buf: &mut String, field: &str, infix: &str, word: 
     if !word.is_empty() && word.len() <= 40 {
         out.emit(&[field, infix, word]);
     }
+}
+
+/// Appends to `buf` the token of one body word: `chunk` trimmed of surrounding punctuation
+/// and lower-cased, or `skip:<first char> <length rounded down to tens>` for a long word.
+/// False (and `buf` as it was) for a very short word. `ascii`: `chunk` is ASCII.
+fn word_token(buf: &mut String, chunk: &str, ascii: bool) -> bool {
+    let start = buf.len();
+    let len = if ascii {
+        let keep = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'$' | b'!');
+        let b = chunk.as_bytes();
+        let first = b.iter().position(keep).unwrap_or(b.len());
+        let end = b.iter().rposition(keep).map_or(first, |e| e + 1);
+        if end - first < MIN_WORD {
+            return false;
+        }
+        buf.push_str(&chunk[first..end]);
+        buf[start..].make_ascii_lowercase();
+        end - first
+    } else {
+        let word = chunk.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '$' | '!')));
+        if word.is_ascii() {
+            buf.push_str(word);
+            buf[start..].make_ascii_lowercase();
+            word.len()
+        } else {
+            buf.push_str(&word.to_lowercase());
+            buf[start..].chars().count()
+        }
+    };
+    if len < MIN_WORD {
+        buf.truncate(start);
+        return false;
+    }
+    if len > MAX_WORD {
+        let first = buf[start..].chars().next().unwrap_or('?');
+        buf.truncate(start);
+        buf.push_str("skip:");
+        buf.push(first);
+        buf.push(' ');
+        push_decimal(buf, len / 10 * 10);
+    }
+    true
+}
+
+/// Appends `n` in decimal (what `write!(buf, "{n}")` does, without the formatting machinery).
+fn push_decimal(buf: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(buf, n / 10);
+    }
+    buf.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[cfg(test)]
@@ -578,6 +656,47 @@ mod tests {
         for text in ["a\nb", "\u{7f}", "x\u{85}", "\u{9f}", "\0"] {
             assert!(has_control(text), "{text:?}");
         }
+    }
+
+    #[test]
+    fn texts_with_only_white_space_controls_are_clean() {
+        for text in [
+            "",
+            "plain",
+            "a\tb\r\nc\x0b\x0cd",
+            "x\u{85}y\u{a0}z",
+            "caf\u{e9}",
+        ] {
+            assert!(Scan::new(text).clean, "{text:?}");
+        }
+        for text in ["a\u{1}b", "\u{7f}", "x\u{9f}", "\u{80}\u{85}", "\u{1f}"] {
+            assert!(!Scan::new(text).clean, "{text:?}");
+        }
+        let scan = Scan::new("a\x0bb");
+        assert!(scan.ascii && scan.vertical_tab);
+        assert!(!Scan::new("\u{e9}").ascii);
+    }
+
+    #[test]
+    fn words_with_control_characters_are_dropped_and_pair_with_nothing() {
+        let msg = MessageText {
+            subject: "big\u{1}deal offer",
+            text: "cheap pi\u{1}lls now x\u{9f}yz today\u{85}only",
+            ..MessageText::default()
+        };
+        let t = tokens(&msg);
+        for want in [
+            "subject:offer",
+            "cheap",
+            "now",
+            "today",
+            "only",
+            "today only",
+        ] {
+            assert!(has(&t, want), "{want} missing from {t:?}");
+        }
+        assert!(!t.iter().any(|x| has_control(x)), "{t:?}");
+        assert!(!has(&t, "cheap now"), "{t:?}");
     }
 
     #[test]
