@@ -5,8 +5,6 @@
 //! Tokens are assembled in reused buffers and handed to a sink one at a time, so scoring a
 //! message allocates almost nothing per token.
 
-use std::fmt::Write as _;
-
 use antispam_sdk::html::scan;
 
 use super::{MessageText, lower};
@@ -75,10 +73,13 @@ impl Out<'_> {
         self.send_token();
     }
 
-    /// Emits formatted text.
-    fn emit_fmt(&mut self, args: std::fmt::Arguments) {
+    /// Emits the concatenation of `parts` and `n` in decimal.
+    fn emit_number(&mut self, parts: &[&str], n: usize) {
         self.token.clear();
-        let _ = self.token.write_fmt(args);
+        for part in parts {
+            self.token.push_str(part);
+        }
+        push_decimal(&mut self.token, n);
         self.send_token();
     }
 
@@ -175,9 +176,6 @@ const COUNTED: &[&str] = &[
     "x-face",
 ];
 
-/// Header fields with tokens of their own (see [`Tokenizer::headers`]).
-const PARSED: &[&str] = &["from", "reply-to", "to", "cc", "received", "message-id"];
-
 /// Header fields whose words are not read: the Subject (read as `subject:` words); fields that
 /// carry dates or references to earlier messages (their words tell when mail was written or
 /// collected, not what it is); and fields written on delivery by the receiving site or the
@@ -228,53 +226,60 @@ impl<'s> Tokenizer<'s> {
     /// (names as first written; differently written names count apart).
     fn headers(&mut self, msg: &MessageText) {
         let mut counts: Vec<(&str, usize)> = Vec::new();
+        // Each name ASCII-lower-cased once, then compared exactly.
+        let mut lower_name = std::mem::take(&mut self.name);
         for &(name, value) in &msg.headers {
             // A field's tokens are made of pieces of its value and of names without controls.
             self.out.clean = !has_control(value);
             self.charsets(value);
-            if COUNTED.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+            lower_name.clear();
+            lower_name.push_str(name);
+            lower_name.make_ascii_lowercase();
+            let field = lower_name.as_str();
+            if COUNTED.contains(&field) {
                 match counts.iter_mut().find(|(n, _)| *n == name) {
                     Some((_, count)) => *count += 1,
                     None => counts.push((name, 1)),
                 }
             }
-            match PARSED.iter().find(|f| f.eq_ignore_ascii_case(name)) {
-                Some(&field @ ("from" | "reply-to")) => self.addresses(field, value),
-                Some(&field @ ("to" | "cc")) => self.recipients(field, value),
-                Some(&"received") => self.received(value),
-                Some(_) => self.message_id(value), // "message-id", the one left
-                None if is_field_name(name)
-                    && !UNREAD.iter().any(|u| u.eq_ignore_ascii_case(name)) =>
-                {
-                    self.header_words(name, value)
+            // The fields with tokens of their own, then the other fields' words.
+            match field {
+                "from" | "reply-to" => self.addresses(field, value),
+                "to" | "cc" => self.recipients(field, value),
+                "received" => self.received(value),
+                "message-id" => self.message_id(value),
+                _ if is_field_name(name) && !UNREAD.contains(&field) => {
+                    self.header_words(field, value)
                 }
-                None => {}
+                _ => {}
             }
         }
+        self.name = lower_name;
         // Counted names are letters and hyphens.
         self.out.clean = true;
         for (name, n) in counts {
-            self.out.emit_fmt(format_args!("header:{name}:{n}"));
+            self.out.emit_number(&["header:", name, ":"], n);
         }
     }
 
     /// `<name>:<word>` for each word of any other field (`x-mailer:sylpheed`,
-    /// `content-type:text/html`), the name lower-cased.
+    /// `content-type:text/html`), `name` lower-cased.
     fn header_words(&mut self, name: &str, value: &str) {
-        self.name.clear();
-        self.name.push_str(name);
-        self.name.make_ascii_lowercase();
         for word in value.split(|c: char| {
             c.is_whitespace() || matches!(c, ';' | '"' | ',' | '<' | '>' | '(' | ')' | '=')
         }) {
-            header_word(&mut self.out, &mut self.lower, &self.name, ":", word);
+            header_word(&mut self.out, &mut self.lower, name, ":", word);
         }
     }
 
     /// `charset:<name>` for each RFC 2047 encoded word (`=?big5?B?...?=`) in a raw header
     /// value: the character set of a sender-written name or subject.
     fn charsets(&mut self, value: &str) {
-        for piece in value.split("=?").skip(1) {
+        // The pieces of `value.split("=?").skip(1)`, found on bytes.
+        let mut rest = value;
+        while let Some(at) = find(rest, b"=?") {
+            rest = &rest[at + 2..];
+            let piece = &rest[..find(rest, b"=?").unwrap_or(rest.len())];
             if let Some((charset, _)) = piece.split_once('?')
                 && (1..=20).contains(&charset.len())
             {
@@ -296,7 +301,7 @@ impl<'s> Tokenizer<'s> {
                 .map(|(_, d)| d)
         };
         let k = domains().count().max(1).ilog2();
-        self.out.emit_fmt(format_args!("{field}:2**{k}"));
+        self.out.emit_number(&[field, ":2**"], k as usize);
         for domain in domains().take(3) {
             let domain = lower(&mut self.lower, domain);
             self.out.emit(&[field, ":domain:", domain]);
@@ -334,7 +339,7 @@ impl<'s> Tokenizer<'s> {
                 &mut self.lower,
                 piece.trim_matches(|c: char| !c.is_alphanumeric()),
             );
-            if piece.parse::<std::net::Ipv4Addr>().is_ok() {
+            if is_ipv4(piece) {
                 // The first two, three and four octets (the address has exactly three dots).
                 let dots = piece.match_indices('.').map(|(i, _)| i);
                 for end in dots.skip(1).chain([piece.len()]) {
@@ -391,7 +396,7 @@ impl<'s> Tokenizer<'s> {
                 dot |= c == b'.';
                 high |= c;
             }
-            if (colon && chunk.contains("://")) || chunk.starts_with("www.") {
+            if (colon && find(chunk, b"://").is_some()) || chunk.starts_with("www.") {
                 self.url(chunk);
             } else if at && dot {
                 let chunk = lower(
@@ -455,12 +460,13 @@ impl<'s> Tokenizer<'s> {
     /// `proto:http`, `url:<host label>` for each label, and `url:<path piece>`.
     fn url(&mut self, raw: &str) {
         let raw = lower(&mut self.lower, raw);
-        let (proto, rest) = raw.split_once("://").unwrap_or(("http", raw));
+        let (proto, rest) =
+            find(raw, b"://").map_or(("http", raw), |at| (&raw[..at], &raw[at + 3..]));
         self.out.emit(&["proto:", proto]);
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         let host = host.rsplit('@').next().unwrap_or(host);
         let host = host.split(':').next().unwrap_or(host);
-        if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        if is_ipv4(host) {
             self.out.emit(&["url:numeric-host"]);
         }
         for label in host.split('.').filter(|l| !l.is_empty()) {
@@ -473,6 +479,21 @@ impl<'s> Tokenizer<'s> {
             self.out.emit(&["url:", piece]);
         }
     }
+}
+
+/// Where `needle` (two or three bytes) first stands in `text`: `text.find(needle)`, without
+/// setting up a substring searcher for so short a needle.
+fn find<const N: usize>(text: &str, needle: &[u8; N]) -> Option<usize> {
+    text.as_bytes()
+        .windows(N)
+        .position(|w| <[u8; N]>::try_from(w).is_ok_and(|w| w == *needle))
+}
+
+/// True for a dotted-quad IPv4 address (`text.parse::<Ipv4Addr>().is_ok()`; text that does
+/// not start with a digit, as most does not, is not parsed).
+fn is_ipv4(text: &str) -> bool {
+    text.as_bytes().first().is_some_and(u8::is_ascii_digit)
+        && text.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 /// True for a well-formed header field name (printable ASCII without `:`); not, say, an mbox
