@@ -42,11 +42,18 @@ impl<'a> From<&'a antispam_sdk::Message> for MessageText<'a> {
 /// ASCII text).
 fn lower<'b>(buf: &'b mut String, s: &str) -> &'b str {
     buf.clear();
+    push_lower(buf, s);
+    buf
+}
+
+/// Appends `s` lower-cased exactly as [`str::to_lowercase`] does (without an allocation for
+/// ASCII text).
+fn push_lower(buf: &mut String, s: &str) {
     if s.is_ascii() {
+        let start = buf.len();
         buf.push_str(s);
-        buf.make_ascii_lowercase();
+        buf[start..].make_ascii_lowercase();
     } else {
         buf.push_str(&s.to_lowercase());
     }
-    buf
 }

@@ -7,7 +7,7 @@
 
 use antispam_sdk::html::scan;
 
-use super::{MessageText, lower};
+use super::{MessageText, lower, push_lower};
 
 /// Body words shorter than this are dropped.
 const MIN_WORD: usize = 3;
@@ -147,7 +147,6 @@ struct Tokenizer<'s> {
     out: Out<'s>,
     name: String,
     lower: String,
-    lower2: String,
     /// The body word just made, after the one before it and a space when they pair
     /// (`<w1> <w2>`).
     pair: String,
@@ -217,7 +216,6 @@ impl<'s> Tokenizer<'s> {
             },
             name: String::new(),
             lower: String::new(),
-            lower2: String::new(),
             pair: String::new(),
         }
     }
@@ -268,7 +266,7 @@ impl<'s> Tokenizer<'s> {
         for word in value.split(|c: char| {
             c.is_whitespace() || matches!(c, ';' | '"' | ',' | '<' | '>' | '(' | ')' | '=')
         }) {
-            header_word(&mut self.out, &mut self.lower, name, ":", word);
+            header_word(&mut self.out, name, ":", word);
         }
     }
 
@@ -322,7 +320,7 @@ impl<'s> Tokenizer<'s> {
                 self.out.emit(&[field, ":addr:", piece]);
                 self.out.emit(&[field, ":domain:", domain]);
             } else {
-                header_word(&mut self.out, &mut self.lower2, field, ":name:", piece);
+                header_word(&mut self.out, field, ":name:", piece);
             }
         }
         if !any {
@@ -335,10 +333,13 @@ impl<'s> Tokenizer<'s> {
         for piece in
             value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';'))
         {
-            let piece = lower(
-                &mut self.lower,
-                piece.trim_matches(|c: char| !c.is_alphanumeric()),
-            );
+            let piece = piece.trim_matches(|c: char| !c.is_alphanumeric());
+            // Both kinds of piece kept have a dot; most pieces have none and are not lower-cased
+            // (lower-casing neither adds nor removes a dot).
+            if !piece.contains('.') {
+                continue;
+            }
+            let piece = lower(&mut self.lower, piece);
             if is_ipv4(piece) {
                 // The first two, three and four octets (the address has exactly three dots).
                 let dots = piece.match_indices('.').map(|(i, _)| i);
@@ -504,10 +505,15 @@ fn is_field_name(name: &str) -> bool {
 
 /// `<field><infix><word>` for a header word trimmed of punctuation and lower-cased, if it is
 /// 1–40 bytes long.
-fn header_word(out: &mut Out, buf: &mut String, field: &str, infix: &str, word: &str) {
-    let word = lower(buf, word.trim_matches(|c: char| !c.is_alphanumeric()));
-    if !word.is_empty() && word.len() <= 40 {
-        out.emit(&[field, infix, word]);
+fn header_word(out: &mut Out, field: &str, infix: &str, word: &str) {
+    let token = &mut out.token;
+    token.clear();
+    token.push_str(field);
+    token.push_str(infix);
+    let start = token.len();
+    push_lower(token, word.trim_matches(|c: char| !c.is_alphanumeric()));
+    if (1..=40).contains(&(token.len() - start)) {
+        out.send_token();
     }
 }
 
@@ -529,14 +535,8 @@ fn word_token(buf: &mut String, chunk: &str, ascii: bool) -> bool {
         end - first
     } else {
         let word = chunk.trim_matches(|c: char| !(c.is_alphanumeric() || matches!(c, '$' | '!')));
-        if word.is_ascii() {
-            buf.push_str(word);
-            buf[start..].make_ascii_lowercase();
-            word.len()
-        } else {
-            buf.push_str(&word.to_lowercase());
-            buf[start..].chars().count()
-        }
+        push_lower(buf, word);
+        buf[start..].chars().count()
     };
     if len < MIN_WORD {
         buf.truncate(start);
