@@ -67,8 +67,11 @@ fn prepare(s: &str, normalize_words: bool) -> String {
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
         // Printable ASCII words with single spaces between them need no folding and are taken
-        // whole; anything else goes one character at a time.
-        let run = if normalize_words {
+        // whole, and so is a run of ASCII blanks (it folds as one); anything else goes one
+        // character at a time.
+        let run = if c.is_ascii() && is_blank(c) {
+            rest.bytes().take_while(|&b| b <= b' ' || b == 0x7f).count()
+        } else if normalize_words {
             0
         } else {
             plain_run(rest.as_bytes())

@@ -379,14 +379,24 @@ impl<'a> Scanner<'a> {
     }
 
     /// Appends text as [`Self::push_char`] would, one character at a time, but runs of
-    /// printable ASCII words with single spaces between them (see [`plain_run`]) in one copy.
+    /// printable ASCII words with single spaces between them (see [`plain_run`]) in one copy,
+    /// and runs of ASCII white space in one step.
     fn push_str(&mut self, s: &str) {
         let mut i = 0;
         while i < s.len() {
-            let run = plain_run(&s.as_bytes()[i..]);
+            let b = &s.as_bytes()[i..];
+            let run = plain_run(b);
             if run > 0 {
                 self.doc.text.push_str(&s[i..i + run]);
                 i += run;
+            } else if let space @ 1.. = b
+                .iter()
+                .take_while(|&&c| matches!(c, b'\t'..=b'\r' | b' '))
+                .count()
+            {
+                // A run of ASCII white space folds as its first character does.
+                self.push_char(' ');
+                i += space;
             } else if let Some(c) = s[i..].chars().next() {
                 self.push_char(c);
                 i += c.len_utf8();
