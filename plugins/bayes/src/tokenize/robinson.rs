@@ -1,6 +1,6 @@
 //! The Robinson-mode tokenizer (after SpamBayes): address, recipient, Received and Message-ID
 //! pieces, the words of the other sender-written header fields prefixed with their names,
-//! header-name counts, HTML elements and URL pieces, and case-folded body words and word pairs.
+//! the order of the fields, header-name counts, HTML elements and URL pieces, and case-folded body words and word pairs.
 //!
 //! Tokens are assembled in reused buffers and handed to a sink one at a time, so scoring a
 //! message allocates almost nothing per token.
@@ -29,8 +29,9 @@ pub fn each_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
     each_content_token(msg, sink);
 }
 
-/// Hands `sink` the tokens of the header fields other than Subject (addresses, recipients,
-/// Received, Message-ID, field counts, encoded-word charsets and other fields' words).
+/// Hands `sink` the tokens of the header fields other than Subject (field order, addresses,
+/// recipients, Received, Message-ID, field counts, encoded-word charsets and other fields'
+/// words).
 pub fn each_header_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
     Tokenizer::new(sink).headers(msg);
 }
@@ -220,20 +221,32 @@ impl<'s> Tokenizer<'s> {
         }
     }
 
-    /// Header tokens: per-field pieces, then `header:<Name>:<count>` for the counted fields
-    /// (names as first written; differently written names count apart).
+    /// Header tokens: for each field read, the pair of its name and the previous read field's
+    /// (`order:received>message-id`, `order:^>return-path` for the first: the order in which a
+    /// mailer writes its fields is a fingerprint of the mailer) and its own pieces; then
+    /// `header:<Name>:<count>` for the counted fields (names as first written; differently
+    /// written names count apart).
     fn headers(&mut self, msg: &MessageText) {
         let mut counts: Vec<(&str, usize)> = Vec::new();
         // Each name ASCII-lower-cased once, then compared exactly.
         let mut lower_name = std::mem::take(&mut self.name);
+        let mut previous = String::from("^");
         for &(name, value) in &msg.headers {
-            // A field's tokens are made of pieces of its value and of names without controls.
-            self.out.clean = !has_control(value);
-            self.charsets(value);
             lower_name.clear();
             lower_name.push_str(name);
             lower_name.make_ascii_lowercase();
             let field = lower_name.as_str();
+            let read = is_field_name(name) && !UNREAD.contains(&field);
+            if read {
+                // `order:<previous field>><field>`, of names in printable ASCII.
+                self.out.clean = true;
+                self.out.emit(&["order:", &previous, ">", field]);
+                previous.clear();
+                previous.push_str(field);
+            }
+            // A field's tokens are made of pieces of its value and of names without controls.
+            self.out.clean = !has_control(value);
+            self.charsets(value);
             if COUNTED.contains(&field) {
                 match counts.iter_mut().find(|(n, _)| *n == name) {
                     Some((_, count)) => *count += 1,
@@ -246,9 +259,7 @@ impl<'s> Tokenizer<'s> {
                 "to" | "cc" => self.recipients(field, value),
                 "received" => self.received(value),
                 "message-id" => self.message_id(value),
-                _ if is_field_name(name) && !UNREAD.contains(&field) => {
-                    self.header_words(field, value)
-                }
+                _ if read => self.header_words(field, value),
                 _ => {}
             }
         }
@@ -602,11 +613,17 @@ mod tests {
             "to:2**1",
             "to:domain:y.example",
             "charset:big5",
+            "order:^>from",
+            "order:from>received",
+            "order:received>received",
+            "order:message-id>to",
+            "order:to>reply-to",
         ] {
             assert!(has(&t, want), "{want} missing from {t:?}");
         }
         assert!(!t.iter().any(|x| x.starts_with("header:X-Keywords")));
         assert!(!t.iter().any(|x| x.starts_with("x-keywords:")));
+        assert!(!t.iter().any(|x| x.contains("x-keywords")), "{t:?}");
         let msg = MessageText {
             html: vec!["<font color=\"#\nff\">x</font>"],
             ..MessageText::default()
