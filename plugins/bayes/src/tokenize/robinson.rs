@@ -344,9 +344,12 @@ impl<'s> Tokenizer<'s> {
         for piece in
             value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';'))
         {
+            // Both kinds of piece kept have a dot; most pieces have none and are passed over
+            // before trimming and lower-casing (lower-casing neither adds nor removes a dot).
+            if !piece.contains('.') {
+                continue;
+            }
             let piece = piece.trim_matches(|c: char| !c.is_alphanumeric());
-            // Both kinds of piece kept have a dot; most pieces have none and are not lower-cased
-            // (lower-casing neither adds nor removes a dot).
             if !piece.contains('.') {
                 continue;
             }
