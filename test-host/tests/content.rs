@@ -23,6 +23,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../fixtures/content/exclude.txt"),
     ),
     (
+        "antispam-table-robinson.txt",
+        include_str!("../fixtures/content/antispam-table-robinson.txt"),
+    ),
+    (
         "empty-table.txt",
         "#antispam-table v1 good=0 spam=25 tokens=imail\nviagra,99,0,20\n",
     ),
@@ -521,6 +525,33 @@ async fn bayes_spam_and_good() {
     )
     .await;
     snapshot("content_bayes_spam_and_good", &text);
+}
+
+#[tokio::test]
+async fn bayes_robinson_mode() {
+    let checks = [check(
+        "bayes",
+        "mode = \"robinson\"\ntable-file = \"antispam-table-robinson.txt\"",
+    )];
+    // The body's words cancel (viagra against meeting, agenda against the mailer), so the
+    // header words alone decide: the mailer and where its field stands say spam.
+    let bulk = b"From: sender@example.org\r\nTo: postmaster@example.com\r\nSubject: Minutes\r\n\
+                 Message-ID: <m1@example.org>\r\nX-Mailer: BulkBlaster 2.0\r\n\r\n\
+                 viagra meeting agenda\r\n";
+    let text = scenario(
+        &checks,
+        &[
+            ("spam words", plain("Cheap viagra", "Get cheap viagra now")),
+            ("good words", plain("Agenda", "The meeting agenda")),
+            ("undecided, the header words decide", bulk.to_vec()),
+            (
+                "undecided, no header word either",
+                plain("Notes", "viagra meeting"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_bayes_robinson_mode", &text);
 }
 
 #[tokio::test]
