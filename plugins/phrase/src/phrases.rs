@@ -64,6 +64,8 @@ fn prepare(s: &str, normalize_words: bool) -> String {
     let mut out = String::with_capacity(s.len());
     // True when a word break is due before the next character kept.
     let mut gap = false;
+    // True while only ASCII was kept (a piece is ASCII unless it is one non-ASCII character).
+    let mut ascii = true;
     let mut rest = s;
     while let Some(c) = rest.chars().next() {
         // Printable ASCII words with single spaces between them need no folding and are taken
@@ -87,9 +89,10 @@ fn prepare(s: &str, normalize_words: bool) -> String {
                 gap = false;
             }
             out.push_str(piece);
+            ascii &= c.is_ascii();
         }
     }
-    if out.is_ascii() {
+    if ascii {
         out.make_ascii_lowercase();
         out
     } else {
