@@ -122,7 +122,10 @@ mod tests {
         let f = |good, spam| word_probability(Counts { good, spam }, 2900, 1295, 0.1, 0.5);
         assert_eq!(combine(&[0.99, 0.01]), 0.5);
         assert_eq!(combine(&[f(0, 10), f(10, 0)]), 0.5);
-        assert_eq!(combine(&[f(0, 3), f(7, 0), f(0, 7), f(3, 0), f(0, 1), f(1, 0)]), 0.5);
+        assert_eq!(
+            combine(&[f(0, 3), f(7, 0), f(0, 7), f(3, 0), f(0, 1), f(1, 0)]),
+            0.5
+        );
     }
 
     #[test]
