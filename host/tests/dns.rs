@@ -509,6 +509,70 @@ async fn batch_runs_concurrently_and_sends_duplicates_once() {
 }
 
 #[tokio::test]
+async fn lookups_of_a_question_in_flight_wait_for_its_answer() {
+    let faults = Faults::default();
+    faults.set_delay(Duration::from_millis(200));
+    let server = start_server(faults).await;
+    let resolver = Resolver::new(ResolverConfig {
+        timeout: Duration::from_secs(2),
+        ..config(&server)
+    });
+    // Two sessions' resolvers (clones share the cache and the questions in flight).
+    let (first, second) = (resolver.clone(), resolver.clone());
+    let www = query("www.example.test", RecordType::A);
+    let (a, b) = tokio::join!(first.resolve(&www), async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        second
+            .resolve(&query("WWW.Example.Test.", RecordType::A))
+            .await
+    });
+    assert_eq!(a, b);
+    assert!(a.answer.is_ok());
+    assert_eq!(server.queries(), 1, "the second lookup sent nothing");
+    assert_eq!(resolver.stats().joined, 1);
+    assert_eq!(resolver.stats().cache_hits, 0);
+    // Other questions are not held up by it: a different type goes out on its own.
+    let (mx, txt) = (
+        query("example.test", RecordType::Mx),
+        query("example.test", RecordType::Txt),
+    );
+    let (mx, txt) = tokio::join!(resolver.resolve(&mx), resolver.resolve(&txt));
+    assert!(mx.answer.is_ok() && txt.answer.is_ok());
+    assert_eq!(server.queries(), 3);
+    assert_eq!(resolver.stats().joined, 1);
+}
+
+#[tokio::test]
+async fn a_lookup_waiting_for_an_abandoned_one_asks_itself() {
+    let faults = Faults::default();
+    faults.set_delay(Duration::from_millis(200));
+    let server = start_server(faults).await;
+    let resolver = Resolver::new(ResolverConfig {
+        timeout: Duration::from_secs(2),
+        ..config(&server)
+    });
+    let www = query("www.example.test", RecordType::A);
+    let (abandoned, waiting) = tokio::join!(
+        tokio::time::timeout(Duration::from_millis(60), resolver.resolve(&www)),
+        async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            resolver.resolve(&www).await
+        }
+    );
+    assert!(
+        abandoned.is_err(),
+        "the first lookup was cut off by its caller"
+    );
+    assert_eq!(waiting.answer.map(|r| r.len()), Ok(2));
+    assert_eq!(
+        server.queries(),
+        2,
+        "the waiting lookup sent the question again"
+    );
+    assert_eq!(resolver.stats().joined, 1);
+}
+
+#[tokio::test]
 async fn default_servers_are_tried_in_order() {
     let dead = Faults::default();
     dead.drop_all_udp(true);

@@ -4,7 +4,8 @@
 //!
 //! * [`Resolver`] answers [`Query`]s: it checks zone suspensions, then its cache, then asks the
 //!   query's server (or the configured default servers in order) and caches positive and
-//!   negative answers by their TTL.
+//!   negative answers by their TTL. A lookup that finds the same question already on the
+//!   wire (from another session, say) waits for that answer instead of sending it again.
 //! * [`ZoneServer`] serves a [`Zone`] parsed from an RFC 1035 master file over UDP and TCP on
 //!   one port, with [`Faults`] to drop, delay, truncate or fail replies.
 
@@ -24,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use cache::{Cache, CacheKey};
@@ -162,6 +164,8 @@ pub struct ResolverStats {
     pub queries_sent: u64,
     /// Lookups answered from the cache.
     pub cache_hits: u64,
+    /// Lookups that waited for the answer to an identical query already in flight.
+    pub joined: u64,
 }
 
 /// A caching stub resolver; cheap to clone (clones share cache, suspensions and counters).
@@ -174,9 +178,15 @@ struct Inner {
     config: ResolverConfig,
     cache: Mutex<Cache>,
     suspended: Mutex<HashMap<String, Instant>>,
+    /// Questions on the wire, with the channel their answer will be published on.
+    in_flight: Mutex<HashMap<Flight, watch::Sender<Option<Lookup>>>>,
     queries_sent: AtomicU64,
     cache_hits: AtomicU64,
+    joined: AtomicU64,
 }
+
+/// What makes two lookups the same question on the wire.
+type Flight = (CacheKey, Transport);
 
 /// Suspensions longer than this are shortened to it (keeps `Instant` arithmetic in range).
 const MAX_SUSPENSION: Duration = Duration::from_secs(10 * 365 * 86_400);
@@ -190,8 +200,10 @@ impl Resolver {
                 config,
                 cache,
                 suspended: Mutex::new(HashMap::new()),
+                in_flight: Mutex::new(HashMap::new()),
                 queries_sent: AtomicU64::new(0),
                 cache_hits: AtomicU64::new(0),
+                joined: AtomicU64::new(0),
             }),
         }
     }
@@ -242,6 +254,7 @@ impl Resolver {
         ResolverStats {
             queries_sent: self.inner.queries_sent.load(Ordering::Relaxed),
             cache_hits: self.inner.cache_hits.load(Ordering::Relaxed),
+            joined: self.inner.joined.load(Ordering::Relaxed),
         }
     }
 
@@ -259,35 +272,68 @@ impl Resolver {
                 Ok(server) => server,
                 Err(error) => return failed(error),
             };
-            let key = CacheKey::new(name, query.record_type, server.clone());
-            if let Some(answer) = lock(&self.inner.cache).get(&key, Instant::now()) {
-                self.inner.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return Lookup { answer, retries: 0 };
-            }
-            let question = match Question::new(&query.name, query.record_type) {
-                Ok(question) => question,
-                Err(error) => return failed(error),
-            };
-            let servers = match server {
-                None => self.inner.config.servers.clone(),
-                Some(ServerSpec::Addr(addr)) => vec![addr],
-                Some(ServerSpec::Host(host, port)) => {
-                    match self.server_addresses(&host, port).await {
-                        Ok(servers) => servers,
-                        Err(error) => return failed(error),
-                    }
+            let flight = (
+                CacheKey::new(name, query.record_type, server.clone()),
+                query.transport,
+            );
+            loop {
+                if let Some(answer) = lock(&self.inner.cache).get(&flight.0, Instant::now()) {
+                    self.inner.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return Lookup { answer, retries: 0 };
                 }
+                let mut answer = {
+                    let mut in_flight = lock(&self.inner.in_flight);
+                    match in_flight.get(&flight) {
+                        Some(sender) => sender.subscribe(),
+                        None => {
+                            in_flight.insert(flight.clone(), watch::channel(None).0);
+                            break;
+                        }
+                    }
+                };
+                self.inner.joined.fetch_add(1, Ordering::Relaxed);
+                if let Ok(lookup) = answer.wait_for(Option::is_some).await
+                    && let Some(lookup) = lookup.clone()
+                {
+                    return lookup;
+                }
+                // The lookup we waited for was abandoned: look again (and maybe send it).
+            }
+            let key = flight.0.clone();
+            let guard = FlightGuard {
+                in_flight: &self.inner.in_flight,
+                flight: Some(flight),
             };
-            let outcome = self.exchange(&question, &servers, query.transport).await;
-            if let Some(ttl) = outcome.ttl {
-                let now = Instant::now();
-                lock(&self.inner.cache).insert(key, outcome.answer.clone(), now + ttl, now);
-            }
-            Lookup {
-                answer: outcome.answer,
-                retries: outcome.retries,
-            }
+            let lookup = self.ask(query, server, key).await;
+            guard.publish(&lookup);
+            lookup
         })
+    }
+
+    /// Sends `query` (its server parsed as `server`) to the network and caches the answer
+    /// under `key`.
+    async fn ask(&self, query: &Query, server: Option<ServerSpec>, key: CacheKey) -> Lookup {
+        let question = match Question::new(&query.name, query.record_type) {
+            Ok(question) => question,
+            Err(error) => return failed(error),
+        };
+        let servers = match server {
+            None => self.inner.config.servers.clone(),
+            Some(ServerSpec::Addr(addr)) => vec![addr],
+            Some(ServerSpec::Host(host, port)) => match self.server_addresses(&host, port).await {
+                Ok(servers) => servers,
+                Err(error) => return failed(error),
+            },
+        };
+        let outcome = self.exchange(&question, &servers, query.transport).await;
+        if let Some(ttl) = outcome.ttl {
+            let now = Instant::now();
+            lock(&self.inner.cache).insert(key, outcome.answer.clone(), now + ttl, now);
+        }
+        Lookup {
+            answer: outcome.answer,
+            retries: outcome.retries,
+        }
     }
 
     /// Whether `name` (normalized) is a suspended zone or under one.
@@ -361,6 +407,36 @@ impl Resolver {
             }
         }
         Outcome { retries, ..last }
+    }
+}
+
+/// The lookup that put a question on the wire: it publishes the answer to the lookups
+/// waiting for it, or, dropped before it has one, withdraws the question so that they ask
+/// again.
+struct FlightGuard<'a> {
+    in_flight: &'a Mutex<HashMap<Flight, watch::Sender<Option<Lookup>>>>,
+    flight: Option<Flight>,
+}
+
+impl FlightGuard<'_> {
+    /// Hands `lookup` to every lookup waiting for it.
+    fn publish(mut self, lookup: &Lookup) {
+        if let Some(sender) = self.withdraw() {
+            sender.send_replace(Some(lookup.clone()));
+        }
+    }
+
+    /// Removes the question from the in-flight table, returning its channel.
+    fn withdraw(&mut self) -> Option<watch::Sender<Option<Lookup>>> {
+        let flight = self.flight.take()?;
+        lock(self.in_flight).remove(&flight)
+    }
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the waiting lookups with an error: they ask again.
+        self.withdraw();
     }
 }
 
