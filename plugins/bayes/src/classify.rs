@@ -246,13 +246,13 @@ impl<'c> Scorer<'c> {
         }
         // Combined in a canonical order of the values alone (most interesting first, equal
         // distances low to high), so the result never depends on how ties between words fall.
-        let mut probabilities: Vec<f64> = words[..used].iter().map(|(_, p)| *p).collect();
-        probabilities.sort_unstable_by(|a, b| {
-            (b - 0.5)
-                .abs()
-                .total_cmp(&(a - 0.5).abs())
-                .then(a.total_cmp(b))
-        });
+        // Sorted as integers that order as the values do.
+        let mut keys: Vec<(u64, u64)> = words[..used]
+            .iter()
+            .map(|&(_, p)| (!total_order_key((p - 0.5).abs()), total_order_key(p)))
+            .collect();
+        keys.sort_unstable();
+        let probabilities: Vec<f64> = keys.iter().map(|&(_, p)| from_total_order_key(p)).collect();
         let probability = match s.mode {
             Mode::Imail => graham::combine(probabilities),
             Mode::Robinson => robinson::combine(&probabilities),
@@ -305,6 +305,19 @@ fn select_most_interesting(words: &mut [(Range<usize>, f64)], limit: usize, text
     if at_cut.len() > places {
         at_cut.select_nth_unstable_by(places - 1, |a, b| text[a.0.clone()].cmp(&text[b.0.clone()]));
     }
+}
+
+/// `x` as an integer whose order is [`f64::total_cmp`]'s (the bits, with those of negative
+/// values but the sign flipped, and the sign flipped).
+fn total_order_key(x: f64) -> u64 {
+    let bits = x.to_bits();
+    bits ^ ((((bits as i64) >> 63) as u64) >> 1) ^ (1 << 63)
+}
+
+/// The value whose [`total_order_key`] is `key`.
+fn from_total_order_key(key: u64) -> f64 {
+    let bits = key ^ (1 << 63);
+    f64::from_bits(bits ^ ((((bits as i64) >> 63) as u64) >> 1))
 }
 
 /// "Most interesting" order: distance from 0.5 descending, then the word ascending (words
@@ -405,6 +418,36 @@ mod tests {
                 let mut got: Vec<(String, f64)> = selected[..limit].iter().map(word).collect();
                 got.sort_by(|a, b| most_interesting((&a.0, a.1), (&b.0, b.1)));
                 assert_eq!(got, sorted[..limit], "{len} words, limit {limit}");
+            }
+        }
+    }
+
+    #[test]
+    fn total_order_keys_order_as_total_cmp() {
+        let values = [
+            f64::NEG_INFINITY,
+            -1.0,
+            -0.0,
+            0.0,
+            1e-300,
+            0.05,
+            0.5,
+            0.95,
+            1.0,
+            f64::INFINITY,
+            f64::NAN,
+        ];
+        for a in values {
+            assert_eq!(
+                from_total_order_key(total_order_key(a)).to_bits(),
+                a.to_bits()
+            );
+            for b in values {
+                assert_eq!(
+                    total_order_key(a).cmp(&total_order_key(b)),
+                    a.total_cmp(&b),
+                    "{a} {b}"
+                );
             }
         }
     }

@@ -152,8 +152,8 @@ struct Tokenizer<'s> {
     out: Out<'s>,
     name: String,
     lower: String,
-    /// The body word just made, after the one before it and a space when they pair
-    /// (`<w1> <w2>`).
+    /// The body words of a run, each followed by a space, the last one just made: a word and
+    /// the one before it form a pair (`<w1> <w2>`).
     pair: String,
 }
 
@@ -278,9 +278,7 @@ impl<'s> Tokenizer<'s> {
     /// `<name>:<word>` for each word of any other field (`x-mailer:sylpheed`,
     /// `content-type:text/html`), `name` lower-cased.
     fn header_words(&mut self, name: &str, value: &str) {
-        for word in value.split(|c: char| {
-            c.is_whitespace() || matches!(c, ';' | '"' | ',' | '<' | '>' | '(' | ')' | '=')
-        }) {
+        for word in Pieces::new(value, &WORD_SEPARATORS) {
             header_word(&mut self.out, name, ":", word);
         }
     }
@@ -308,8 +306,7 @@ impl<'s> Tokenizer<'s> {
     /// first three recipient domains.
     fn recipients(&mut self, field: &str, value: &str) {
         let domains = || {
-            value
-                .split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"'))
+            Pieces::new(value, &ADDRESS_SEPARATORS)
                 .filter_map(|p| p.rsplit_once('@'))
                 .map(|(_, d)| d)
         };
@@ -324,8 +321,7 @@ impl<'s> Tokenizer<'s> {
     /// `from:addr:a@b.c`, `from:domain:b.c`, `from:name:word`, or `from:none`.
     fn addresses(&mut self, field: &str, value: &str) {
         let mut any = false;
-        for piece in value.split(|c: char| c.is_whitespace() || matches!(c, ',' | '<' | '>' | '"'))
-        {
+        for piece in Pieces::new(value, &ADDRESS_SEPARATORS) {
             if piece.is_empty() {
                 continue;
             }
@@ -345,16 +341,14 @@ impl<'s> Tokenizer<'s> {
 
     /// Host names (every domain suffix) and address prefixes found in a Received field.
     fn received(&mut self, value: &str) {
-        for piece in
-            value.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | ';'))
-        {
+        for piece in Pieces::new(value, &RECEIVED_SEPARATORS) {
             // Both kinds of piece kept have a dot; most pieces have none and are passed over
             // before trimming and lower-casing (lower-casing neither adds nor removes a dot).
-            if !piece.contains('.') {
+            if !piece.as_bytes().contains(&b'.') {
                 continue;
             }
-            let piece = piece.trim_matches(|c: char| !c.is_alphanumeric());
-            if !piece.contains('.') {
+            let piece = trim_to_alphanumeric(piece);
+            if !piece.as_bytes().contains(&b'.') {
                 continue;
             }
             let piece = lower(&mut self.lower, piece);
@@ -364,10 +358,9 @@ impl<'s> Tokenizer<'s> {
                 for end in dots.skip(1).chain([piece.len()]) {
                     self.out.emit(["received:", &piece[..end]]);
                 }
-            } else if piece.contains('.')
-                && piece
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
+            } else if piece
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'))
             {
                 // Every suffix that starts at a label, except the last label alone.
                 let mut rest = piece;
@@ -407,6 +400,8 @@ impl<'s> Tokenizer<'s> {
     /// [`Self::body`] over the whitespace-separated chunks of the text.
     fn body_chunks<'t>(&mut self, chunks: impl Iterator<Item = &'t str>) {
         self.pair.clear();
+        // Where the previous word starts in `pair`, when it pairs with the next.
+        let mut previous = None;
         for chunk in chunks {
             let (mut colon, mut at, mut dot, mut high) = (false, false, false, 0u8);
             for &c in chunk.as_bytes() {
@@ -429,21 +424,28 @@ impl<'s> Tokenizer<'s> {
                     }
                 }
             } else {
-                // `pair` holds the previous word and a space, or nothing.
-                let start = self.pair.len();
+                // `pair` ends with the previous word (from `previous`) and a space, if any.
+                let mut start = self.pair.len();
                 if word_token(&mut self.pair, chunk, high < 0x80) {
                     // The word's token (even one the sink did not get) pairs with its
                     // neighbours.
                     self.out.send(&self.pair[start..]);
-                    if start > 0 {
-                        self.out.send(&self.pair);
-                        self.pair.drain(..start);
+                    if let Some(previous) = previous {
+                        self.out.send(&self.pair[previous..]);
                     }
+                    // Words are appended after one another; the buffer is emptied of the
+                    // earlier ones only now and then, not moved for each word.
+                    if start > 4096 {
+                        self.pair.drain(..start);
+                        start = 0;
+                    }
+                    previous = Some(start);
                     self.pair.push(' ');
                     continue;
                 }
             }
             self.pair.clear();
+            previous = None;
         }
     }
 
@@ -500,6 +502,99 @@ impl<'s> Tokenizer<'s> {
     }
 }
 
+/// A set of ASCII separators, besides white space, for [`Pieces`]: entry `b` is true for byte
+/// `b`.
+type Separators = [bool; 128];
+
+/// The separators `extra` and ASCII white space as `char::is_whitespace` has it (tab, line
+/// feed, vertical tab, form feed, carriage return and space).
+const fn separators(extra: &[u8]) -> Separators {
+    let mut set = [false; 128];
+    let mut b = 0x09;
+    while b <= 0x0d {
+        set[b] = true;
+        b += 1;
+    }
+    set[b' ' as usize] = true;
+    let mut i = 0;
+    while i < extra.len() {
+        set[extra[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
+/// The separators of header words, of address lists and of Received fields.
+const WORD_SEPARATORS: Separators = separators(b";\",<>()=");
+const ADDRESS_SEPARATORS: Separators = separators(b",<>\"");
+const RECEIVED_SEPARATORS: Separators = separators(b"()[];");
+
+/// The pieces of a text between separators: `text.split(|c: char| c.is_whitespace() ||
+/// <c is in the set>)` for a set of ASCII separators (see [`separators`]), tested on bytes
+/// by a table; only a non-ASCII character is decoded (for Unicode white space).
+struct Pieces<'t> {
+    text: &'t str,
+    set: &'static Separators,
+    start: usize,
+    at: usize,
+    done: bool,
+}
+
+impl<'t> Pieces<'t> {
+    fn new(text: &'t str, set: &'static Separators) -> Pieces<'t> {
+        Pieces {
+            text,
+            set,
+            start: 0,
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<'t> Iterator for Pieces<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        if self.done {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(self.at) {
+            let (separator, len) = if b < 0x80 {
+                (self.set[usize::from(b)], 1)
+            } else {
+                let c = self.text[self.at..].chars().next().unwrap_or_default();
+                (c.is_whitespace(), c.len_utf8())
+            };
+            self.at += len;
+            if separator {
+                let piece = &self.text[self.start..self.at - len];
+                self.start = self.at;
+                return Some(piece);
+            }
+        }
+        self.done = true;
+        Some(&self.text[self.start..])
+    }
+}
+
+/// `text.trim_matches(|c: char| !c.is_alphanumeric())`, with ASCII ends trimmed on bytes.
+fn trim_to_alphanumeric(text: &str) -> &str {
+    let keep = |c: &u8| !c.is_ascii() || c.is_ascii_alphanumeric();
+    let b = text.as_bytes();
+    let first = b.iter().position(keep).unwrap_or(b.len());
+    let end = b.iter().rposition(keep).map_or(first, |e| e + 1);
+    // A non-ASCII byte found from either end is the edge of a whole character; a character
+    // there is trimmed only if it is not alphanumeric.
+    let text = &text[first..end];
+    if b.get(first).is_some_and(|c| !c.is_ascii()) || (end > first && !b[end - 1].is_ascii()) {
+        text.trim_matches(|c: char| !c.is_alphanumeric())
+    } else {
+        text
+    }
+}
+
 /// Where `needle` (two or three bytes) first stands in `text`: `text.find(needle)`, without
 /// setting up a substring searcher for so short a needle.
 fn find<const N: usize>(text: &str, needle: &[u8; N]) -> Option<usize> {
@@ -530,7 +625,7 @@ fn header_word(out: &mut Out, field: &str, infix: &str, word: &str) {
     token.push_str(field);
     token.push_str(infix);
     let start = token.len();
-    push_lower(token, word.trim_matches(|c: char| !c.is_alphanumeric()));
+    push_lower(token, trim_to_alphanumeric(word));
     if (1..=40).contains(&(token.len() - start)) {
         out.send_token();
     }
@@ -699,6 +794,45 @@ mod tests {
                 !t.iter().any(|x| x.contains(unwanted)),
                 "{unwanted} in {t:?}"
             );
+        }
+    }
+
+    #[test]
+    fn byte_level_splitting_and_trimming_agree_with_str() {
+        let texts = [
+            "",
+            ";",
+            "a b",
+            "  lead and trail  ",
+            "\"Bob\" <bob@x.example>, c@d",
+            "from [192.0.2.1] (helo=x.example);\tby y",
+            "caf\u{e9}\u{a0}na\u{ef}ve\u{2003}x\u{85}y",
+            "((\u{e9}t\u{e9}))",
+            "--\u{2014}word\u{2014}--",
+            "\u{3000}\u{4e2d}\u{6587}.",
+            "x=1;y=\"2\"",
+        ];
+        for text in texts {
+            for (set, extra) in [
+                (
+                    &WORD_SEPARATORS,
+                    &[';', '"', ',', '<', '>', '(', ')', '='][..],
+                ),
+                (&ADDRESS_SEPARATORS, &[',', '<', '>', '"'][..]),
+                (&RECEIVED_SEPARATORS, &['(', ')', '[', ']', ';'][..]),
+            ] {
+                let want: Vec<&str> = text
+                    .split(|c: char| c.is_whitespace() || extra.contains(&c))
+                    .collect();
+                assert_eq!(Pieces::new(text, set).collect::<Vec<_>>(), want, "{text:?}");
+                for piece in want {
+                    assert_eq!(
+                        trim_to_alphanumeric(piece),
+                        piece.trim_matches(|c: char| !c.is_alphanumeric()),
+                        "{piece:?}"
+                    );
+                }
+            }
         }
     }
 
