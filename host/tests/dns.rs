@@ -479,8 +479,8 @@ async fn suspended_zones_send_nothing() {
     assert!(lookup.answer.is_ok(), "suspension expired");
 }
 
-#[tokio::test]
-async fn batch_runs_concurrently_and_sends_duplicates_once() {
+/// A server that answers after 200 ms, and a resolver that waits up to 2 s for it.
+async fn slow_server() -> (ZoneServer, Resolver) {
     let faults = Faults::default();
     faults.set_delay(Duration::from_millis(200));
     let server = start_server(faults).await;
@@ -488,6 +488,12 @@ async fn batch_runs_concurrently_and_sends_duplicates_once() {
         timeout: Duration::from_secs(2),
         ..config(&server)
     });
+    (server, resolver)
+}
+
+#[tokio::test]
+async fn batch_runs_concurrently_and_sends_duplicates_once() {
+    let (server, resolver) = slow_server().await;
     let mut queries: Vec<Query> = (0..9)
         .map(|i| query(&format!("{i}.nothing.example.test"), RecordType::A))
         .collect();
@@ -510,13 +516,7 @@ async fn batch_runs_concurrently_and_sends_duplicates_once() {
 
 #[tokio::test]
 async fn lookups_of_a_question_in_flight_wait_for_its_answer() {
-    let faults = Faults::default();
-    faults.set_delay(Duration::from_millis(200));
-    let server = start_server(faults).await;
-    let resolver = Resolver::new(ResolverConfig {
-        timeout: Duration::from_secs(2),
-        ..config(&server)
-    });
+    let (server, resolver) = slow_server().await;
     // Two sessions' resolvers (clones share the cache and the questions in flight).
     let (first, second) = (resolver.clone(), resolver.clone());
     let www = query("www.example.test", RecordType::A);
@@ -544,13 +544,7 @@ async fn lookups_of_a_question_in_flight_wait_for_its_answer() {
 
 #[tokio::test]
 async fn a_lookup_waiting_for_an_abandoned_one_asks_itself() {
-    let faults = Faults::default();
-    faults.set_delay(Duration::from_millis(200));
-    let server = start_server(faults).await;
-    let resolver = Resolver::new(ResolverConfig {
-        timeout: Duration::from_secs(2),
-        ..config(&server)
-    });
+    let (server, resolver) = slow_server().await;
     let www = query("www.example.test", RecordType::A);
     let (abandoned, waiting) = tokio::join!(
         tokio::time::timeout(Duration::from_millis(60), resolver.resolve(&www)),
