@@ -23,24 +23,70 @@ pub fn each_token(msg: &MessageText, sink: &mut dyn FnMut(&str)) {
     }
 }
 
-/// The words of `text`, each built in the reused buffer `word`.
+/// What an ASCII byte is to IMail's word rule.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Ends a word.
+    Separator,
+    /// A letter: kept, lower-cased.
+    Letter,
+    /// A digit, `-`, `'` or `$`: part of a word, read as `-`.
+    Other,
+}
+
+/// The class of each ASCII byte.
+const ASCII: [Class; 128] = {
+    let mut table = [Class::Separator; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() {
+            table[b] = Class::Letter;
+        } else if c.is_ascii_digit() || matches!(c, b'-' | b'\'' | b'$') {
+            table[b] = Class::Other;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// The words of `text`, each built in the reused buffer `word`. ASCII is classified by table;
+/// any other character is a letter when it is alphabetic and a separator otherwise.
 fn words(text: &str, word: &mut String, sink: &mut dyn FnMut(&str)) {
-    let is_word_char =
-        |c: char| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '-' | '\'' | '$');
-    for chunk in text
-        .split(|c: char| !is_word_char(c))
-        .filter(|w| w.chars().any(char::is_alphabetic))
-    {
+    let mut has_letter = false;
+    word.clear();
+    let mut end_word = |word: &mut String, has_letter: &mut bool| {
+        if *has_letter {
+            sink(word);
+        }
         word.clear();
-        for c in chunk.chars() {
+        *has_letter = false;
+    };
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while let Some(&b) = bytes.get(i) {
+        if b.is_ascii() {
+            i += 1;
+            match ASCII[usize::from(b)] {
+                Class::Letter => {
+                    has_letter = true;
+                    word.push(char::from(b.to_ascii_lowercase()));
+                }
+                Class::Other => word.push('-'),
+                Class::Separator => end_word(word, &mut has_letter),
+            }
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            i += c.len_utf8();
             if c.is_alphabetic() {
+                has_letter = true;
                 word.extend(c.to_lowercase());
             } else {
-                word.push('-');
+                end_word(word, &mut has_letter);
             }
         }
-        sink(word);
     }
+    end_word(word, &mut has_letter);
 }
 
 #[cfg(test)]
@@ -68,6 +114,14 @@ mod tests {
         assert_eq!(
             imail("FREE free, Free! 1234 (now)"),
             ["free", "free", "free", "now"]
+        );
+    }
+
+    #[test]
+    fn imail_non_ascii_letters_and_separators() {
+        assert_eq!(
+            imail("ÇA COÛTE 5€ STRASSE→Straße İx ٣٤ x٣y"),
+            ["ça", "coûte", "strasse", "straße", "i\u{307}x", "x", "y"]
         );
     }
 
