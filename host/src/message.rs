@@ -35,12 +35,28 @@ pub struct MessageView {
     pub size: u64,
     /// True when text or HTML was cut at the bound.
     pub truncated: bool,
+    /// True when the MIME parser failed on the message (it panicked): the view is then empty
+    /// but for the size.
+    pub parser_failed: bool,
 }
 
 impl MessageView {
     /// Parses a raw RFC 5322 message. Malformed MIME never fails: whatever mail-parser can
-    /// recover is used, and a message it cannot parse at all yields an empty view.
+    /// recover is used, and a message it cannot parse at all yields an empty view. mail-parser
+    /// means never to panic but has on hostile input (nested messages, empty header values);
+    /// should it panic, the view is empty and marked [`MessageView::parser_failed`], and the
+    /// host goes on.
     pub fn parse(raw: &[u8], max_text_bytes: usize) -> MessageView {
+        std::panic::catch_unwind(|| Self::parse_unguarded(raw, max_text_bytes)).unwrap_or_else(
+            |_| MessageView {
+                size: raw.len() as u64,
+                parser_failed: true,
+                ..MessageView::default()
+            },
+        )
+    }
+
+    fn parse_unguarded(raw: &[u8], max_text_bytes: usize) -> MessageView {
         let mut view = MessageView {
             size: raw.len() as u64,
             ..MessageView::default()
@@ -253,5 +269,134 @@ mod tests {
             100,
         );
         assert_eq!(v.size, 53);
+    }
+
+    /// Two nested messages, the second with no header fields: mail-parser 0.11 trips a
+    /// `debug_assert!` of its multipart parser on it (release builds read on). The view comes
+    /// back empty and marked, and the host goes on.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn a_parser_panic_gives_an_empty_marked_view() {
+        let raw = NESTED_WITHOUT_FIELDS;
+        let view = MessageView::parse(raw, 100);
+        assert!(view.parser_failed);
+        assert_eq!(view.size, raw.len() as u64);
+        assert!(view.text.is_empty() && view.headers.is_empty());
+    }
+
+    /// A message mail-parser 0.11 asserts on in debug builds.
+    #[cfg(debug_assertions)]
+    const NESTED_WITHOUT_FIELDS: &[u8] = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n\
+        --b\r\nContent-Type: message/rfc822\r\n\r\nx\r\n\
+        --b\r\nContent-Type: message/rfc822\r\n\r\n\r\nx\r\n--b--\r\n";
+
+    /// A multipart message with up to four parts of any type, charset and transfer encoding,
+    /// bodies of base64, quoted-printable or raw bytes, the closing boundary perhaps missing,
+    /// and then a few bytes overwritten anywhere.
+    fn mime_message() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        use proptest::sample::select;
+        let piece = select(
+            &[
+                "QUJD",
+                "ZGVm",
+                "==",
+                "=",
+                "=41",
+                "=C3=A9",
+                "=\r\n",
+                "=\n",
+                "=ZZ",
+                " ",
+                "\r\n",
+                "\n",
+                "--",
+                "--b",
+                "--b--",
+                "<p>",
+                "</p>",
+                "=?gb2312?B?xOO6ww==?=",
+                "\u{e9}",
+            ][..],
+        );
+        let body = prop_oneof![
+            proptest::collection::vec(piece, 0..60).prop_map(|p| p.concat().into_bytes()),
+            proptest::collection::vec(any::<u8>(), 0..200),
+        ];
+        let part = (
+            select(
+                &[
+                    "text/plain",
+                    "text/html",
+                    "text/enriched",
+                    "application/pdf",
+                    "message/rfc822",
+                    "multipart/alternative; boundary=c",
+                ][..],
+            ),
+            select(
+                &[
+                    "utf-8",
+                    "gb2312",
+                    "big5",
+                    "iso-8859-1",
+                    "koi8-r",
+                    "x-bogus",
+                    "\"\"",
+                ][..],
+            ),
+            select(
+                &[
+                    "base64",
+                    "quoted-printable",
+                    "7bit",
+                    "8bit",
+                    "x-uuencode",
+                    "",
+                ][..],
+            ),
+            body,
+        );
+        (
+            proptest::collection::vec(part, 0..4),
+            any::<bool>(),
+            proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 0..6),
+        )
+            .prop_map(|(parts, closed, edits)| {
+                let mut raw = b"From: a@example.com\r\nSubject: =?utf-8?B?w6k=?= x\r\n\
+                    MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+                    .to_vec();
+                for (content_type, charset, encoding, body) in parts {
+                    raw.extend(
+                        format!(
+                            "--b\r\nContent-Type: {content_type}; charset={charset}\r\n\
+                         Content-Transfer-Encoding: {encoding}\r\n\r\n"
+                        )
+                        .bytes(),
+                    );
+                    raw.extend(body);
+                    raw.extend(b"\r\n");
+                }
+                if closed {
+                    raw.extend(b"--b--\r\n");
+                }
+                for (at, byte) in edits {
+                    let at = at.index(raw.len());
+                    raw[at] = byte;
+                }
+                raw
+            })
+    }
+
+    proptest::proptest! {
+        /// Malformed MIME never panics: the view keeps the raw size, and the decoded text and
+        /// HTML stay within the bound (plus the blank line between text parts).
+        #[test]
+        fn malformed_mime_parses_within_the_bound(raw in mime_message(), bound in 0usize..400) {
+            let view = MessageView::parse(&raw, bound);
+            proptest::prop_assert_eq!(view.size, raw.len() as u64);
+            let decoded = view.text.len() + view.html.iter().map(String::len).sum::<usize>();
+            proptest::prop_assert!(decoded <= bound + 2 * view.text.matches("\n\n").count());
+        }
     }
 }

@@ -336,6 +336,13 @@ impl MessageRun {
     /// Parses the message once and runs the content checks in order.
     async fn content_stage(&mut self, domain: &Domain, session: &Session, raw: &[u8]) {
         let view = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
+        if view.parser_failed {
+            self.outcome.errors += 1;
+            self.log(
+                Level::Normal,
+                "ERROR: the MIME parser failed on the message; content checks see it empty",
+            );
+        }
         let message = Message {
             subject: view.subject,
             headers: view

@@ -307,9 +307,9 @@ mod tests {
     /// cross-validation on the train split (where the defaults were chosen), then trained on the
     /// train split and scored once on the test split; imail mode on the test split.
     /// The project's target (at most 1 FP in the 1,250 test ham and at most 1 % = 6 FN in the
-    /// 601 test spam) is NOT reached: the defaults give 1 FP and 13 FN on the test split
-    /// (2 FP / 21 FN under cross-validation). This test guards those figures (FP ≤ 1, FN ≤ 13)
-    /// against regressions.
+    /// 601 test spam) is NOT reached: the defaults give 0 FP and 13 FN on the test split
+    /// (2 FP / 17 FN under cross-validation). This test guards the test-split figures (no FP,
+    /// FN ≤ 13) against regressions.
     /// Run with `cargo test -p antispam-host --lib corpus_accuracy -- --ignored --nocapture`.
     #[test]
     #[ignore = "needs /work/shared/corpus; slow"]

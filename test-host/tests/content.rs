@@ -582,6 +582,31 @@ async fn bayes_table_without_good_mail() {
     snapshot("content_bayes_no_good_mail", &text);
 }
 
+/// A message the MIME parser panics on (mail-parser 0.11 asserts on a nested message without
+/// header fields in debug builds; release builds parse it): the host logs the error, the
+/// checks see an empty message, and the next message is checked as usual.
+#[cfg(debug_assertions)]
+#[tokio::test]
+async fn a_message_the_parser_fails_on_costs_nothing_else() {
+    let checks = [check("bayes", "table-file = \"antispam-table.txt\"")];
+    let nested = b"From: sender@example.org\r\nSubject: Cheap viagra\r\n\
+        Content-Type: multipart/mixed; boundary=b\r\n\r\n\
+        --b\r\nContent-Type: message/rfc822\r\n\r\nx\r\n\
+        --b\r\nContent-Type: message/rfc822\r\n\r\n\r\nx\r\n--b--\r\n";
+    let text = scenario(
+        &checks,
+        &[
+            ("the parser fails", nested.to_vec()),
+            (
+                "the next message",
+                plain("Cheap viagra", "Get cheap VIAGRA now"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_parser_failure", &text);
+}
+
 #[tokio::test]
 async fn bayes_disabled() {
     let checks = [check(

@@ -241,4 +241,47 @@ mod tests {
             "connection closed by server"
         );
     }
+
+    /// What hostile server output is made of.
+    const PIECES: &[&[u8]] = &[
+        b"250",
+        b"550",
+        b"421",
+        b"199",
+        b"2",
+        b"25",
+        b"600",
+        b" ",
+        b"-",
+        b"\r\n",
+        b"\n",
+        b"\r",
+        b"ok",
+        b"\x00",
+        b"\x1b[1m",
+        b"\xff",
+        b"\xc3\xa9",
+        b"\t",
+        b"x",
+    ];
+
+    proptest::proptest! {
+        /// Whatever a server sends: a reply has a valid code and at most the longest line's
+        /// length of text without control characters, or the read fails with a reason.
+        #[test]
+        fn any_server_output_is_a_bounded_reply_or_an_error(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..40),
+        ) {
+            let bytes = pieces.concat();
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            match runtime.block_on(read(&bytes)) {
+                Ok(reply) => {
+                    proptest::prop_assert!((200..=559).contains(&reply.code));
+                    proptest::prop_assert!(reply.text.len() <= LIMITS.max_line_len);
+                    proptest::prop_assert!(!reply.text.contains(char::is_control));
+                }
+                Err(why) => proptest::prop_assert!(!why.is_empty()),
+            }
+        }
+    }
 }

@@ -212,7 +212,9 @@ fn parse_line(line: &str) -> Result<(&str, Counts), String> {
             line.trim()
         ));
     };
-    let word = word.trim();
+    // Only ASCII blanks are trimmed: a token may begin or end with other white space
+    // (`url:\u{a0}`), and must read back as written.
+    let word = word.trim_matches([' ', '\t']);
     if word.is_empty() {
         return Err("empty word".into());
     }
@@ -255,13 +257,15 @@ mod tests {
     }
 
     #[test]
-    fn word_may_contain_commas() {
+    fn word_may_contain_commas_and_unicode_white_space() {
         let t = Table::parse("#antispam-table v1 good=1 spam=1 tokens=robinson\n1,000,50,1,1\n")
             .unwrap();
         assert_eq!(t.tokens, Tokens::Robinson);
         assert_eq!(t.get("1,000"), Some(Counts { good: 1, spam: 1 }));
         let t = Table::parse("#antispam-table v1 good=1 spam=1\nskip:s 20 , 0,2,3\n").unwrap();
         assert_eq!(t.get("skip:s 20"), Some(Counts { good: 2, spam: 3 }));
+        let t = Table::parse("#antispam-table v1 good=1 spam=1\nurl:\u{a0},0,2,3\n").unwrap();
+        assert_eq!(t.get("url:\u{a0}"), Some(Counts { good: 2, spam: 3 }));
         assert!(
             Table::parse("#antispam-table v1 good=1 spam=1\n ,0,2,3\n")
                 .unwrap_err()

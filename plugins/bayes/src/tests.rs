@@ -180,3 +180,50 @@ fn without_verbose_only_normal_lines_are_built() {
     );
     assert!(matches!(verdict, Verdict::Fail(_)), "{verdict:?}");
 }
+
+proptest::proptest! {
+    /// Hostile messages in both modes: every token fits on one table line (not empty, no
+    /// control character, no space or tab at either end); a table trained on them is read back exactly as written; scoring
+    /// with it gives one `word =` line per word used, within the mode's limit, and a
+    /// probability in [0, 1].
+    #[test]
+    fn hostile_messages_train_and_score(
+        messages in proptest::collection::vec(antispam_sdk::arbitrary::hostile_message(), 2..5),
+        robinson in proptest::bool::ANY,
+    ) {
+        let (mode, name, limit) = if robinson {
+            (Mode::Robinson, "robinson", 150)
+        } else {
+            (Mode::Imail, "imail", 15)
+        };
+        let mut table = Table::new(classify::tokens_of(mode));
+        for (i, message) in messages.iter().enumerate() {
+            let mut tokens = classify::tokenize(mode, &MessageText::from(message));
+            for t in &tokens {
+                proptest::prop_assert!(!t.is_empty() && !t.chars().any(char::is_control), "{t:?}");
+                proptest::prop_assert_eq!(t.trim_matches([' ', '\t']), t, "a blank at an end");
+            }
+            tokens.sort_unstable();
+            tokens.dedup();
+            table.add_message(tokens.iter().map(String::as_str), i % 2 == 0);
+        }
+        let text = table.to_text(|_| 0.5);
+        let back = Table::parse(&text).map_err(proptest::test_runner::TestCaseError::fail)?;
+        proptest::prop_assert_eq!(back.len(), table.len());
+        for (word, counts) in table.words() {
+            proptest::prop_assert_eq!(back.get(word), Some(counts), "{:?}", word);
+        }
+
+        let toml = format!("table-file = \"t\"\nmode = \"{name}\"");
+        let bayes = Bayes::from_settings(&settings(&toml, &[("table-file", &text)])).unwrap();
+        for message in &messages {
+            let (lines, _) = bayes.run(&session(), &MessageText::from(message), true);
+            let lines = text_of(&lines);
+            let words = lines.iter().filter(|l| l.starts_with("word = ")).count();
+            proptest::prop_assert!(words <= limit);
+            let last = lines.last().unwrap().strip_prefix("Probability email is spam").unwrap();
+            let p: f64 = last[..8].parse().unwrap();
+            proptest::prop_assert!((0.0..=1.0).contains(&p), "{last}");
+        }
+    }
+}

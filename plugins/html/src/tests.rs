@@ -220,3 +220,25 @@ fn bad_settings_are_rejected() {
     assert!(filter("colour = 1").is_err());
     assert!(filter("features = \"image-tag\"").is_err());
 }
+
+proptest::proptest! {
+    /// Hostile HTML parts: no panic, a verbose line per feature found at most (one per
+    /// feature, eight in all, plus the verdict's), an Embedded Comment's text within 255
+    /// characters, and a failed message carries its header.
+    #[test]
+    fn hostile_parts_within_bounds(message in antispam_sdk::arbitrary::hostile_message()) {
+        let all = "features = [\"invalid-tag\", \"nested-table\", \"image-tag\", \"deceptive-url\", \
+                   \"hyperlink\", \"mailto-hyperlink\", \"script-tag\", \"embedded-comment\"]\ncount = 3";
+        let outcome = filter(all).unwrap().evaluate("example.com", "MSG1", &message.html);
+        let lines = lines(&outcome);
+        proptest::prop_assert!(lines.len() <= 9, "{lines:?}");
+        for line in &lines {
+            if let Some(comment) = line.strip_prefix("Verbose: Matched Embedded Comment feature [") {
+                proptest::prop_assert!(comment.chars().count() <= 256, "{line}");
+            }
+        }
+        if matches!(outcome.verdict, Verdict::Fail(_)) {
+            proptest::prop_assert!(header(&outcome).is_some());
+        }
+    }
+}

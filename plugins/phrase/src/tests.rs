@@ -272,3 +272,28 @@ fn bad_settings_are_rejected() {
     assert!(err("scan = \"headers\"").contains("headers"));
     assert!(err("phrase = [\"typo\"]").contains("phrase"));
 }
+
+proptest::proptest! {
+    /// Hostile phrase and domain lists against hostile messages: configuring either works or
+    /// is refused, scanning never panics, and a failed message always carries its header.
+    #[test]
+    fn hostile_lists_and_messages(
+        phrases in proptest::collection::vec(antispam_sdk::arbitrary::hostile_text(6), 0..8),
+        domains in proptest::collection::vec(antispam_sdk::arbitrary::hostile_text(4), 0..8),
+        normalize in proptest::bool::ANY,
+        message in antispam_sdk::arbitrary::hostile_message(),
+    ) {
+        let toml = format!(
+            "phrases-file = \"p\"\nurl-domains-file = \"d\"\nnormalize-words = {normalize}"
+        );
+        let files = [("phrases-file", phrases.join("\n")), ("url-domains-file", domains.join("\n"))];
+        let files: Vec<(&str, &str)> = files.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        if let Ok(f) = PhraseFilter::from_settings(&settings(&toml, &files)) {
+            let (lines, verdict) = run(&f, &message);
+            proptest::prop_assert!(!lines.is_empty() || !matches!(verdict, Verdict::Fail(_)));
+            if matches!(verdict, Verdict::Fail(_)) {
+                proptest::prop_assert!(fail_header(&verdict).is_some());
+            }
+        }
+    }
+}

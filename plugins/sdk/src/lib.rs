@@ -5,6 +5,8 @@
 //! bindings for both worlds, keeps the configured check in the instance between calls, and
 //! wraps the host's `log` and `dns` imports in small helpers.
 
+#[cfg(any(test, feature = "proptest"))]
+pub mod arbitrary;
 pub mod bindings;
 pub mod dns;
 pub mod html;

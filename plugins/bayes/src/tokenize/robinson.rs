@@ -490,7 +490,11 @@ impl<'s> Tokenizer<'s> {
         if is_ipv4(host) {
             self.out.emit(["url:numeric-host"]);
         }
-        for label in host.split('.').filter(|l| !l.is_empty()) {
+        // A host holds no white space: what an attribute value pads it with splits labels.
+        for label in host
+            .split(|c: char| c == '.' || c.is_whitespace())
+            .filter(|l| !l.is_empty())
+        {
             self.out.emit(["url:", label]);
         }
         for piece in path
@@ -916,5 +920,22 @@ mod tests {
         );
         assert!(!has(&t, "ok"), "short words are dropped");
         assert!(!has(&t, "visit now"), "no pair across a URL");
+    }
+
+    #[test]
+    fn url_host_labels_hold_no_white_space() {
+        let msg = MessageText {
+            html: vec![
+                "<a href=\"http://www.example.co.uk \u{a0}\">x</a><img src=\"http://a .b\">",
+            ],
+            ..MessageText::default()
+        };
+        let t = tokens(&msg);
+        has_all(&t, &["url:www", "url:co", "url:uk", "url:a", "url:b"]);
+        assert!(
+            t.iter()
+                .all(|t| !t.starts_with("url:") || !t.contains(char::is_whitespace)),
+            "{t:?}"
+        );
     }
 }

@@ -187,3 +187,31 @@ fn multibyte_text_around_markup() {
         "`</` before a non-letter opens a bogus comment"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Whatever the input: no panic, the text is never longer than the input, every tag is
+    /// a slice of the input starting with `<`, every offset lies within the text, and the
+    /// link host of any attribute value is a non-empty lower-case name.
+    #[test]
+    fn any_input_scans_within_bounds(html in crate::arbitrary::hostile_text(120)) {
+        let doc = scan(&html);
+        proptest::prop_assert!(doc.text.len() <= html.len());
+        proptest::prop_assert!(!doc.text.starts_with(' ') && !doc.text.ends_with(' '));
+        for tag in &doc.tags {
+            proptest::prop_assert!(tag.raw.starts_with('<') && html.contains(tag.raw));
+            proptest::prop_assert!(tag.text_pos <= doc.text.len());
+            proptest::prop_assert!(tag.name.starts_with(|c: char| c.is_ascii_lowercase()));
+            for a in &tag.attributes {
+                if let Some(host) = link_host(&a.value) {
+                    proptest::prop_assert!(!host.is_empty());
+                    proptest::prop_assert_eq!(host.to_lowercase(), host);
+                }
+            }
+        }
+        for c in &doc.comments {
+            proptest::prop_assert!(c.text_pos <= doc.text.len() && html.contains(c.raw));
+        }
+    }
+}
