@@ -232,4 +232,52 @@ mod tests {
         assert_eq!(l.find("an offer number 100000 now"), None);
         assert_eq!(l.find("offer number 5 now"), Some("offer number 5 now"));
     }
+
+    /// Every place `phrase` occurs in `haystack` on word boundaries, found by trying each
+    /// start in turn (the model the automaton is checked against).
+    fn naive_occurs(haystack: &str, phrase: &str) -> bool {
+        let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        haystack.char_indices().any(|(start, _)| {
+            let end = start + phrase.len();
+            haystack.get(start..end) == Some(phrase)
+                && !(alnum(haystack[..start].chars().next_back()) && alnum(phrase.chars().next()))
+                && !(alnum(phrase.chars().next_back()) && alnum(haystack[end..].chars().next()))
+        })
+    }
+
+    const WORDS: &[&str] = &[
+        "free", "fre", "e", "cash", "Free", "CASH", "now", "1", "$$$", "é",
+    ];
+    const GAPS: &[&str] = &[" ", "  ", "\t", "\r\n", "-", ",", ""];
+
+    proptest::proptest! {
+        /// The automaton finds a phrase exactly when a naive search finds one of the list on
+        /// word boundaries, and what it returns is such a phrase.
+        #[test]
+        fn automaton_agrees_with_a_naive_search(
+            phrases in proptest::collection::vec(
+                proptest::collection::vec(proptest::sample::select(WORDS), 1..3), 1..5),
+            text in proptest::collection::vec(
+                (proptest::sample::select(WORDS), proptest::sample::select(GAPS)), 0..12),
+            normalize in proptest::bool::ANY,
+        ) {
+            let phrases: Vec<String> = phrases.iter().map(|p| p.join(" ")).collect();
+            let text: String = text.iter().flat_map(|(w, g)| [*w, *g]).collect();
+            let Some(list) = PhraseList::new(phrases.iter().map(String::as_str), normalize)
+                .unwrap()
+            else {
+                return Ok(());
+            };
+            let haystack = prepare(&text, normalize);
+            let occurs = |p: &str| {
+                let key = prepare(p, normalize);
+                !key.is_empty() && naive_occurs(&haystack, &key)
+            };
+            let found = list.find(&text);
+            proptest::prop_assert_eq!(found.is_some(), phrases.iter().any(|p| occurs(p)));
+            if let Some(phrase) = found {
+                proptest::prop_assert!(occurs(phrase), "{:?} in {:?}", phrase, text);
+            }
+        }
+    }
 }

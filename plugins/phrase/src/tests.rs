@@ -297,3 +297,44 @@ proptest::proptest! {
         }
     }
 }
+
+/// A dotted name of one to `max` labels from a small alphabet, so that lists and hosts share
+/// labels often.
+fn dotted(max: usize) -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    const LABELS: &[&str] = &[
+        "a",
+        "b",
+        "ab",
+        "www",
+        "mail",
+        "ipswitch",
+        "notipswitch",
+        "com",
+        "x-y",
+        "é",
+    ];
+    proptest::collection::vec(proptest::sample::select(LABELS), 1..=max).prop_map(|l| l.join("."))
+}
+
+proptest::proptest! {
+    /// The URL domain list against a model of its rule: a `www.` entry matches that host
+    /// alone; any other entry matches itself and every host under it, at a label boundary.
+    #[test]
+    fn url_domains_match_at_label_boundaries(
+        entries in proptest::collection::vec(dotted(3), 1..6),
+        host in dotted(4),
+    ) {
+        let list = DomainList::new(entries.iter().map(String::as_str)).unwrap().unwrap();
+        let matches = |entry: &str| {
+            host == entry
+                || (!entry.starts_with("www.") && host.ends_with(&format!(".{entry}")))
+        };
+        let expected = entries.iter().any(|e| matches(e));
+        let found = list.find(&host);
+        proptest::prop_assert_eq!(found.is_some(), expected, "{:?} in {:?}", host, entries);
+        if let Some(entry) = found {
+            proptest::prop_assert!(matches(entry));
+        }
+    }
+}
