@@ -383,33 +383,41 @@ mod tests {
         assert!((all.probability - 0.9996794).abs() < 1e-7);
     }
 
-    #[test]
-    fn selection_matches_sorting_by_interest() {
-        // Few distinct values, mirrored around 0.5, so that many words tie at every distance.
-        let values = [0.01, 0.99, 0.2, 0.8, 0.5, 0.3, 0.7];
-        let mut seed = 7u32;
-        for len in [2usize, 5, 30, 31, 100] {
+    /// Few distinct values, mirrored around 0.5, so that many words tie at every distance.
+    const VALUES: &[f64] = &[0.01, 0.99, 0.2, 0.8, 0.5, 0.3, 0.7];
+
+    proptest::proptest! {
+        /// The selection picks the same words as a full sort by interest, ties included.
+        #[test]
+        fn selection_matches_sorting_by_interest(
+            drawn in proptest::collection::vec(
+                (0u32..1000, proptest::sample::select(VALUES)), 2..120),
+            limit in 1usize..40,
+        ) {
+            proptest::prop_assume!(limit < drawn.len());
             let mut text = String::new();
             let mut words = Vec::new();
-            for i in 0..len {
-                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            for (i, (n, p)) in drawn.into_iter().enumerate() {
                 let start = text.len();
-                text.push_str(&format!("w{}-{i}", (seed >> 8) % 1000));
-                words.push((
-                    start..text.len(),
-                    values[(seed >> 20) as usize % values.len()],
-                ));
+                text.push_str(&format!("w{n}-{i}"));
+                words.push((start..text.len(), p));
             }
             let word = |w: &(Range<usize>, f64)| (text[w.0.clone()].to_string(), w.1);
             let mut sorted: Vec<(String, f64)> = words.iter().map(word).collect();
             sorted.sort_by(|a, b| most_interesting((&a.0, a.1), (&b.0, b.1)));
-            for limit in [1, 3, 10, 30].into_iter().filter(|&l| l < len) {
-                let mut selected = words.clone();
-                select_most_interesting(&mut selected, limit, &text);
-                let mut got: Vec<(String, f64)> = selected[..limit].iter().map(word).collect();
-                got.sort_by(|a, b| most_interesting((&a.0, a.1), (&b.0, b.1)));
-                assert_eq!(got, sorted[..limit], "{len} words, limit {limit}");
-            }
+            select_most_interesting(&mut words, limit, &text);
+            let mut got: Vec<(String, f64)> = words[..limit].iter().map(word).collect();
+            got.sort_by(|a, b| most_interesting((&a.0, a.1), (&b.0, b.1)));
+            proptest::prop_assert_eq!(&got[..], &sorted[..limit]);
+        }
+
+        /// The integer keys order any two values as `total_cmp` does.
+        #[test]
+        fn total_order_keys_order_any_values(
+            a in proptest::num::f64::ANY,
+            b in proptest::num::f64::ANY,
+        ) {
+            proptest::prop_assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b));
         }
     }
 
