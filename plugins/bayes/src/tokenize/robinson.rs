@@ -284,7 +284,8 @@ impl<'s> Tokenizer<'s> {
     }
 
     /// `charset:<name>` for each RFC 2047 encoded word (`=?big5?B?...?=`) in a raw header
-    /// value: the character set of a sender-written name or subject.
+    /// value: the character set of a sender-written name or subject (a name of 1–20 printable
+    /// ASCII characters, as RFC 2047 has it).
     fn charsets(&mut self, value: &str) {
         // The pieces of `value.split("=?").skip(1)`, found on bytes.
         let mut rest = value;
@@ -293,6 +294,7 @@ impl<'s> Tokenizer<'s> {
             let piece = &rest[..find(rest, b"=?").unwrap_or(rest.len())];
             if let Some((charset, _)) = piece.split_once('?')
                 && (1..=20).contains(&charset.len())
+                && charset.bytes().all(|b| b.is_ascii_graphic())
             {
                 self.lower.clear();
                 self.lower.push_str(charset);
@@ -374,7 +376,8 @@ impl<'s> Tokenizer<'s> {
 
     /// `message-id:@domain`, or `message-id:invalid` without one.
     fn message_id(&mut self, value: &str) {
-        match value.trim().trim_matches(['<', '>']).rsplit_once('@') {
+        let id = value.trim_matches(|c: char| c.is_whitespace() || c == '<' || c == '>');
+        match id.rsplit_once('@') {
             Some((_, domain)) if !domain.is_empty() => {
                 let domain = lower(&mut self.lower, domain);
                 self.out.emit(["message-id:@", domain]);
@@ -747,6 +750,24 @@ mod tests {
             "{:?}",
             tokens(&msg)
         );
+    }
+
+    #[test]
+    fn hostile_message_ids_and_charsets_give_no_blank_ended_tokens() {
+        let msg = MessageText {
+            headers: vec![
+                ("Message-ID", "<a href='mailto:a@b.example'> <"),
+                (
+                    "Subject",
+                    "=? ?Q?x?= =?utf 8?B?eA==?= =?\u{e9}?Q?x?= =?Big5?B?eA==?=",
+                ),
+            ],
+            ..MessageText::default()
+        };
+        let t = tokens(&msg);
+        has_all(&t, &["message-id:@b.example'", "charset:big5"]);
+        let charsets = t.iter().filter(|x| x.starts_with("charset:")).count();
+        assert_eq!(charsets, 1, "{t:?}");
     }
 
     #[test]
