@@ -134,4 +134,28 @@ mod tests {
             assert_eq!(host_in_text(text), None, "{text}");
         }
     }
+
+    proptest::proptest! {
+        /// The registered domain of any host is the host or one of its parent domains (cut
+        /// at a dot), and is its own registered domain. A host found in any text is a name
+        /// the rule accepts.
+        #[test]
+        fn registered_domains_are_label_suffixes(
+            labels in proptest::collection::vec(proptest::sample::select(&[
+                "www", "mail", "paypal", "bbc", "co", "com", "uk", "au", "org", "192", "0", "é",
+            ][..]), 1..6),
+            text in antispam_sdk::arbitrary::hostile_text(30),
+        ) {
+            let host = labels.join(".");
+            let domain = registered_domain(&host);
+            proptest::prop_assert!(
+                domain == host || host.ends_with(&format!(".{domain}")),
+                "{} of {}", domain, host
+            );
+            proptest::prop_assert_eq!(registered_domain(domain), domain);
+            if let Some(found) = host_in_text(&text) {
+                proptest::prop_assert!(looks_like_host(&found), "{} in {:?}", found, text);
+            }
+        }
+    }
 }
