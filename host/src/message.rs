@@ -35,8 +35,8 @@ pub struct MessageView {
     pub size: u64,
     /// True when text or HTML was cut at the bound.
     pub truncated: bool,
-    /// True when the MIME parser failed on the message (it panicked): the view is then empty
-    /// but for the size.
+    /// True when the MIME parser failed on the message (it panicked): the view then holds
+    /// the raw header fields and the raw body as text (see [`MessageView::parse`]).
     pub parser_failed: bool,
 }
 
@@ -44,16 +44,50 @@ impl MessageView {
     /// Parses a raw RFC 5322 message. Malformed MIME never fails: whatever mail-parser can
     /// recover is used, and a message it cannot parse at all yields an empty view. mail-parser
     /// means never to panic but has on hostile input (nested messages, empty header values);
-    /// should it panic, the view is empty and marked [`MessageView::parser_failed`], and the
-    /// host goes on.
+    /// should it panic, the view is marked [`MessageView::parser_failed`] and made without
+    /// it: the header fields as written (unfolded, not decoded) and everything after them as
+    /// plain text, so that the checks still read the message.
     pub fn parse(raw: &[u8], max_text_bytes: usize) -> MessageView {
-        std::panic::catch_unwind(|| Self::parse_unguarded(raw, max_text_bytes)).unwrap_or_else(
-            |_| MessageView {
-                size: raw.len() as u64,
-                parser_failed: true,
-                ..MessageView::default()
-            },
-        )
+        std::panic::catch_unwind(|| Self::parse_unguarded(raw, max_text_bytes))
+            .unwrap_or_else(|_| Self::raw(raw, max_text_bytes))
+    }
+
+    /// The view of a message without MIME parsing: fields up to the first empty line, the
+    /// rest as text.
+    fn raw(raw: &[u8], max_text_bytes: usize) -> MessageView {
+        let text = utf8(raw);
+        let blank = ["\r\n\r\n", "\n\n"]
+            .iter()
+            .filter_map(|sep| text.find(sep).map(|at| (at, at + sep.len())))
+            .min();
+        let (head, body) =
+            blank.map_or((&*text, ""), |(end, start)| (&text[..end], &text[start..]));
+        let mut headers: Vec<Header> = Vec::new();
+        for line in head.lines() {
+            match (line.starts_with([' ', '\t']), headers.last_mut()) {
+                (true, Some(field)) => {
+                    field.value.push(' ');
+                    field.value.push_str(line.trim());
+                }
+                _ => headers.extend(line.split_once(':').map(|(name, value)| Header {
+                    name: name.trim().to_string(),
+                    value: value.trim().to_string(),
+                })),
+            }
+        }
+        let mut view = MessageView {
+            subject: headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("subject"))
+                .map(|h| h.value.clone())
+                .unwrap_or_default(),
+            headers,
+            size: raw.len() as u64,
+            parser_failed: true,
+            ..MessageView::default()
+        };
+        view.truncated = push_bounded(&mut view.text, body, &mut { max_text_bytes });
+        view
     }
 
     fn parse_unguarded(raw: &[u8], max_text_bytes: usize) -> MessageView {
@@ -272,16 +306,42 @@ mod tests {
     }
 
     /// Two nested messages, the second with no header fields: mail-parser 0.11 trips a
-    /// `debug_assert!` of its multipart parser on it (release builds read on). The view comes
-    /// back empty and marked, and the host goes on.
+    /// `debug_assert!` of its multipart parser on it (release builds read on). The view is
+    /// marked and made from the raw text.
     #[cfg(debug_assertions)]
     #[test]
-    fn a_parser_panic_gives_an_empty_marked_view() {
+    fn a_parser_panic_gives_the_raw_view() {
         let raw = NESTED_WITHOUT_FIELDS;
-        let view = MessageView::parse(raw, 100);
+        let view = MessageView::parse(raw, 1000);
         assert!(view.parser_failed);
+        assert_eq!(view, MessageView::raw(raw, 1000));
+    }
+
+    #[test]
+    fn the_raw_view_unfolds_fields_and_bounds_the_body() {
+        let raw = b"Subject: Cheap\r\n  viagra\r\nX-A: 1\r\nbroken line\r\n\r\nbody \xff text\r\n";
+        let view = MessageView::raw(raw, 8);
+        assert_eq!(view.subject, "Cheap viagra");
+        assert_eq!(
+            view.headers,
+            [
+                Header {
+                    name: "Subject".into(),
+                    value: "Cheap viagra".into()
+                },
+                Header {
+                    name: "X-A".into(),
+                    value: "1".into()
+                },
+            ]
+        );
+        assert_eq!(view.text, "body \u{fffd}");
+        assert!(view.truncated && view.parser_failed);
         assert_eq!(view.size, raw.len() as u64);
-        assert!(view.text.is_empty() && view.headers.is_empty());
+        let bare = MessageView::raw(b"no fields, no body", 100);
+        assert!(bare.headers.is_empty() && bare.text.is_empty());
+        let lf = MessageView::raw(b"Subject: x\n\nbody\n", 100);
+        assert_eq!((lf.subject.as_str(), lf.text.as_str()), ("x", "body\n"));
     }
 
     /// A message mail-parser 0.11 asserts on in debug builds.

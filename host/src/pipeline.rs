@@ -340,7 +340,7 @@ impl MessageRun {
             self.outcome.errors += 1;
             self.log(
                 Level::Normal,
-                "ERROR: the MIME parser failed on the message; content checks see it empty",
+                "ERROR: the MIME parser failed on the message; content checks read its raw text",
             );
         }
         let message = Message {

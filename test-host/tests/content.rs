@@ -584,7 +584,8 @@ async fn bayes_table_without_good_mail() {
 
 /// A message the MIME parser panics on (mail-parser 0.11 asserts on a nested message without
 /// header fields in debug builds; release builds parse it): the host logs the error, the
-/// checks see an empty message, and the next message is checked as usual.
+/// checks read the raw message (its Subject still decides), and the next message is checked
+/// as usual.
 #[cfg(debug_assertions)]
 #[tokio::test]
 async fn a_message_the_parser_fails_on_costs_nothing_else() {
