@@ -227,3 +227,60 @@ proptest::proptest! {
         }
     }
 }
+
+/// Header lines of table files, good and damaged.
+const TABLE_HEADERS: &[&str] = &[
+    "#antispam-table v1 good=10 spam=20\n",
+    "#antispam-table v1 good=3 spam=1 tokens=robinson\n",
+    "#antispam-table v1 good=5 spam=0 tokens=imail\n",
+    "#antispam-table v1 good=4294967295 spam=4294967295 tokens=robinson\n",
+    "#antispam-table v2 good=1 spam=1\n",
+    "#antispam-table v1 good=1\n",
+    "",
+];
+
+/// The fields of word lines, good and damaged.
+const TABLE_FIELDS: &[&str] = &[
+    "viagra",
+    "a b",
+    "meeting",
+    "url:\u{a0}",
+    "",
+    " ",
+    "0",
+    "1",
+    "99",
+    "-1",
+    "4294967295",
+    "4294967296",
+    "1e400",
+    "NaN",
+    "0.5",
+    "x,y",
+    "\u{a0}",
+];
+
+proptest::proptest! {
+    /// A table file, well-formed or damaged, configures the check or is refused with a
+    /// reason; a check it configures scores any message.
+    #[test]
+    fn any_table_file_configures_or_is_refused(
+        header in proptest::sample::select(TABLE_HEADERS),
+        lines in proptest::collection::vec(
+            proptest::collection::vec(proptest::sample::select(TABLE_FIELDS), 1..6), 0..8),
+        robinson in proptest::bool::ANY,
+        message in antispam_sdk::arbitrary::hostile_message(),
+    ) {
+        let body: Vec<String> = lines.iter().map(|fields| fields.join(",")).collect();
+        let text = format!("{header}{}", body.join("\n"));
+        let mode = if robinson { "robinson" } else { "imail" };
+        let toml = format!("table-file = \"t\"\nmode = \"{mode}\"");
+        match Bayes::from_settings(&settings(&toml, &[("table-file", &text)])) {
+            Ok(bayes) => {
+                let (lines, _) = bayes.run(&session(), &MessageText::from(&message), true);
+                proptest::prop_assert!(!lines.is_empty());
+            }
+            Err(why) => proptest::prop_assert!(!why.is_empty()),
+        }
+    }
+}
