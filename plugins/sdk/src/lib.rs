@@ -3,7 +3,8 @@
 //! A check is a plain Rust type that implements [`ConnectionCheck`] or [`ContentCheck`] and is
 //! exported with [`connection_plugin!`] or [`content_plugin!`]. The SDK generates the WIT
 //! bindings for both worlds, keeps the configured check in the instance between calls, and
-//! wraps the host's `log` and `dns` imports in small helpers.
+//! wraps the host's `log` and `dns` imports in small helpers. With the `proptest` feature,
+//! [`arbitrary`] has the hostile-input strategies the checks' property tests share.
 
 #[cfg(any(test, feature = "proptest"))]
 pub mod arbitrary;
