@@ -4,7 +4,7 @@
 //! exported with [`connection_plugin!`] or [`content_plugin!`]. The SDK generates the WIT
 //! bindings for both worlds, keeps the configured check in the instance between calls, and
 //! wraps the host's `log` and `dns` imports in small helpers. With the `proptest` feature,
-//! [`arbitrary`] has the hostile-input strategies the checks' property tests share.
+//! the `arbitrary` module has the hostile-input strategies the checks' property tests share.
 
 #[cfg(any(test, feature = "proptest"))]
 pub mod arbitrary;
