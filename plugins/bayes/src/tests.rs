@@ -183,9 +183,9 @@ fn without_verbose_only_normal_lines_are_built() {
 
 proptest::proptest! {
     /// Hostile messages in both modes: every token fits on one table line (not empty, no
-    /// control character, no space or tab at either end); a table trained on them is read back exactly as written; scoring
-    /// with it gives one `word =` line per word used, within the mode's limit, and a
-    /// probability in [0, 1].
+    /// control character, no space or tab at either end); a table trained on them is read
+    /// back exactly as written; scoring with it gives one `word =` line per word used, within
+    /// the mode's limit, and a probability in [0, 1].
     #[test]
     fn hostile_messages_train_and_score(
         messages in proptest::collection::vec(antispam_sdk::arbitrary::hostile_message(), 2..5),

@@ -125,14 +125,16 @@ fn mailto_logs_as_hyperlink() {
     assert_eq!(header(&out).unwrap().1, "(MSG1,mailto-hyperlink)");
 }
 
+/// The `features` setting selecting all eight features.
+const ALL_FEATURES: &str = "features = [\"invalid-tag\", \"nested-table\", \"image-tag\", \
+    \"deceptive-url\", \"hyperlink\", \"mailto-hyperlink\", \"script-tag\", \"embedded-comment\"]";
+
 #[test]
 fn every_feature_has_its_line() {
     let html = "<table><tr><td><table><tr><td><img src=x.gif>\n<script>s()</script>\
                 <a href=\"http://a.example/\">a</a><a href=\"mailto:m@example.com\">m</a>\
                 <a href=\"http://evil.example/\">bank.com</a><blink>VI<!x>AGRA</blink>";
-    let toml = "features = [\"invalid-tag\", \"nested-table\", \"image-tag\", \"deceptive-url\", \
-                \"hyperlink\", \"mailto-hyperlink\", \"script-tag\", \"embedded-comment\"]\ncount = 8";
-    let out = run(toml, &[html]);
+    let out = run(&format!("{ALL_FEATURES}\ncount = 8"), &[html]);
     assert_eq!(
         lines(&out),
         [
@@ -227,9 +229,7 @@ proptest::proptest! {
     /// characters, and a failed message carries its header.
     #[test]
     fn hostile_parts_within_bounds(message in antispam_sdk::arbitrary::hostile_message()) {
-        let all = "features = [\"invalid-tag\", \"nested-table\", \"image-tag\", \"deceptive-url\", \
-                   \"hyperlink\", \"mailto-hyperlink\", \"script-tag\", \"embedded-comment\"]\ncount = 3";
-        let outcome = filter(all).unwrap().evaluate("example.com", "MSG1", &message.html);
+        let outcome = filter(&format!("{ALL_FEATURES}\ncount = 3")).unwrap().evaluate("example.com", "MSG1", &message.html);
         let lines = lines(&outcome);
         proptest::prop_assert!(lines.len() <= 9, "{lines:?}");
         for line in &lines {
