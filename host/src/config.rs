@@ -141,6 +141,12 @@ pub struct CalloutSection {
     pub positive_ttl_s: u64,
     /// Seconds a rejected address stays cached.
     pub negative_ttl_s: u64,
+    /// Seconds a server that refused us (5yz before `RCPT TO`) is not called again.
+    pub server_ttl_s: u64,
+    /// Special-purpose networks (loopback, private-use, link-local, ...) callouts may reach.
+    pub allow_networks: Vec<Spanned<String>>,
+    /// Most callouts per server address in any minute (0: no limit).
+    pub max_per_server_per_minute: u32,
 }
 
 impl Default for CalloutSection {
@@ -151,6 +157,9 @@ impl Default for CalloutSection {
             connect_timeout_s: 30,
             positive_ttl_s: 24 * 3600,
             negative_ttl_s: 2 * 3600,
+            server_ttl_s: 3 * 3600,
+            allow_networks: Vec::new(),
+            max_per_server_per_minute: 30,
         }
     }
 }
@@ -277,6 +286,10 @@ impl Config {
         config.path = path.to_path_buf();
         for server in &config.resolver.servers {
             parse_server(server).map_err(|m| err(None, "resolver.servers", m))?;
+        }
+        for net in &config.callout.allow_networks {
+            parse_net(net.get_ref())
+                .map_err(|m| err(Some(net.span()), "callout.allow-networks", m))?;
         }
         let mut seen = std::collections::HashSet::new();
         for domain in &config.domains {
@@ -428,6 +441,22 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (4, "trusted-ips"), "{e}");
+    }
+
+    #[test]
+    fn bad_callout_network_is_rejected_with_its_line() {
+        let e =
+            parse("[callout]\nallow-networks = [\"127.0.0.0/8\", \"localhost\"]\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (2, "callout.allow-networks"),
+            "{e}"
+        );
+        let c =
+            parse("[callout]\nallow-networks = [\"10.0.0.0/8\"]\nmax-per-server-per-minute = 0\n")
+                .unwrap();
+        assert_eq!(c.callout.max_per_server_per_minute, 0);
+        assert_eq!(CalloutSection::default().max_per_server_per_minute, 30);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::config::{Config, parse_server};
+use crate::config::{Config, parse_net, parse_server};
 use crate::dns::{Resolver, ResolverConfig, Zone, ZoneServer};
 use crate::runtime::Services;
 use crate::smtp::{CalloutConfig, Callouts};
@@ -42,12 +42,20 @@ pub async fn start(config: &Config) -> anyhow::Result<(Services, LocalDns)> {
         ..ResolverConfig::default()
     });
     let c = &config.callout;
+    let allow_networks = c
+        .allow_networks
+        .iter()
+        .map(|net| parse_net(net.get_ref()).map_err(anyhow::Error::msg))
+        .collect::<Result<_, _>>()?;
     let callouts = Callouts::new(CalloutConfig {
         step_timeout: Duration::from_secs(c.step_timeout_s),
         total_timeout: Duration::from_secs(c.total_timeout_s),
         connect_timeout: Duration::from_secs(c.connect_timeout_s),
         positive_ttl: Duration::from_secs(c.positive_ttl_s),
         negative_ttl: Duration::from_secs(c.negative_ttl_s),
+        server_ttl: Duration::from_secs(c.server_ttl_s),
+        allow_networks,
+        max_per_server_per_minute: c.max_per_server_per_minute,
         ..CalloutConfig::default()
     });
     Ok((Services { dns, callouts }, LocalDns { _server: local }))

@@ -1,8 +1,11 @@
 //! SMTP sender callouts (RFC 5321): the client that runs `EHLO` (or `HELO`), `MAIL FROM:<>`,
 //! `RCPT TO:<sender>`, `QUIT` against the sender's mail server, never `DATA`, with a step
-//! timeout, a total cap, bounded replies, and a cache of definite answers.
+//! timeout, a total cap, bounded replies, a cache of definite answers (per recipient, and per
+//! server for a server that refuses us), and a policy on which servers may be called at all
+//! and how often.
 
 mod reply;
+mod targets;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -10,12 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
 pub use reply::Reply;
 use reply::{Limits, read_reply};
+use targets::Targets;
 
 /// How long to wait for the 221 answer to `QUIT` (at most; also bounded by the step timeout).
 const QUIT_WAIT: Duration = Duration::from_secs(5);
@@ -38,9 +43,20 @@ pub struct CalloutConfig {
     pub positive_ttl: Duration,
     /// How long a 5yz answer to `RCPT TO` is remembered. Default 2 h (Exim).
     pub negative_ttl: Duration,
-    /// Most cached recipients; when full, expired entries are dropped and, if that is not
-    /// enough, new results are not cached. Default 100 000.
+    /// How long a server's permanent refusal of us (5yz to the greeting, to EHLO and HELO, or
+    /// to `MAIL FROM:<>`) is remembered for every sender it serves. Default 3 h (Exim's
+    /// negative domain cache).
+    pub server_ttl: Duration,
+    /// Most cached recipients and servers; when full, expired entries are dropped and, if
+    /// that is not enough, new results are not cached. Default 100 000.
     pub cache_capacity: usize,
+    /// Special-purpose networks (loopback, private-use, link-local, documentation, ...) that
+    /// callouts may reach all the same; every other special-purpose address is refused.
+    /// Default none.
+    pub allow_networks: Vec<IpNet>,
+    /// Most callouts one server address gets in any minute (cached answers do not count);
+    /// 0 for no limit. Default 30.
+    pub max_per_server_per_minute: u32,
 }
 
 impl Default for CalloutConfig {
@@ -53,7 +69,10 @@ impl Default for CalloutConfig {
             max_lines: 100,
             positive_ttl: Duration::from_secs(24 * 3600),
             negative_ttl: Duration::from_secs(2 * 3600),
+            server_ttl: Duration::from_secs(3 * 3600),
             cache_capacity: 100_000,
+            allow_networks: Vec::new(),
+            max_per_server_per_minute: 30,
         }
     }
 }
@@ -71,9 +90,12 @@ pub enum CalloutResult {
     MailRejected(Reply),
     /// The reply to `RCPT TO`.
     Rcpt(Reply),
-    /// The connection dropped, a step or the whole callout timed out, the server sent
-    /// garbage, or the request itself could not be sent safely.
+    /// The connection dropped, a step or the whole callout timed out, or the server sent
+    /// garbage.
     DialogueFailed(String),
+    /// No connection was made: the request could not be sent safely, the address is in a
+    /// special-purpose network not allowed, or the server has had its callouts this minute.
+    Refused(String),
 }
 
 /// The callout client, cheap to clone and share between messages.
@@ -84,8 +106,18 @@ pub struct Callouts {
 
 struct Inner {
     config: CalloutConfig,
-    cache: Mutex<HashMap<String, Cached>>,
+    targets: Targets,
+    cache: Mutex<HashMap<Key, Cached>>,
     connections: AtomicU64,
+}
+
+/// What a cached answer is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    /// The answer to `RCPT TO` for this (lower-cased) recipient.
+    Recipient(String),
+    /// A server that refused us before `RCPT TO`.
+    Server(SocketAddr),
 }
 
 struct Cached {
@@ -96,9 +128,14 @@ struct Cached {
 impl Callouts {
     /// A client with `config` and an empty cache.
     pub fn new(config: CalloutConfig) -> Self {
+        let targets = Targets::new(
+            config.allow_networks.clone(),
+            config.max_per_server_per_minute,
+        );
         Callouts {
             inner: Arc::new(Inner {
                 config,
+                targets,
                 cache: Mutex::new(HashMap::new()),
                 connections: AtomicU64::new(0),
             }),
@@ -106,17 +143,31 @@ impl Callouts {
     }
 
     /// Probes `recipient` at `addr`, introducing ourselves as `helo_name`. A cached answer for
-    /// the recipient (compared case-insensitively) is returned without any connection.
+    /// the recipient (compared case-insensitively), or a cached refusal by the server, is
+    /// returned without any connection. Unsafe arguments, an address in a special-purpose
+    /// network that is not allowed, and a server over its rate are refused unconnected.
     pub async fn probe(&self, addr: SocketAddr, helo_name: &str, recipient: &str) -> CalloutResult {
-        if let Err(why) = check_arguments(helo_name, recipient) {
-            return CalloutResult::DialogueFailed(why);
+        let targets = &self.inner.targets;
+        if let Err(why) = check_arguments(helo_name, recipient).and(targets.reachable(addr.ip())) {
+            return CalloutResult::Refused(why);
         }
-        let key = recipient.to_lowercase();
-        if let Some(hit) = self.cached(&key) {
+        let recipient_key = Key::Recipient(recipient.to_lowercase());
+        let server_key = Key::Server(addr);
+        if let Some(hit) = self
+            .cached(&recipient_key)
+            .or_else(|| self.cached(&server_key))
+        {
             return hit;
         }
+        if let Err(why) = targets.admit(addr.ip()) {
+            return CalloutResult::Refused(why);
+        }
         let result = self.run(addr, helo_name, recipient).await;
-        self.remember(key, &result);
+        match self.lifetime(&result) {
+            Some((ttl, true)) => self.remember(server_key, &result, ttl),
+            Some((ttl, false)) => self.remember(recipient_key, &result, ttl),
+            None => {}
+        }
         result
     }
 
@@ -158,7 +209,7 @@ impl Callouts {
         }
     }
 
-    fn cached(&self, key: &str) -> Option<CalloutResult> {
+    fn cached(&self, key: &Key) -> Option<CalloutResult> {
         let cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .get(key)
@@ -166,15 +217,30 @@ impl Callouts {
             .map(|c| c.result.clone())
     }
 
-    /// Caches definite `RCPT TO` answers: 2yz for the positive TTL, 5yz for the negative TTL.
-    /// Everything else (temporary replies, refusals before RCPT, failures) is not cached.
-    fn remember(&self, key: String, result: &CalloutResult) {
+    /// How long `result` is cached, and whether it is about the server (else the recipient):
+    /// a 2yz to `RCPT TO` for the positive TTL, a 5yz for the negative TTL, a 5yz greeting,
+    /// HELO or `MAIL FROM:<>` refusal for the server TTL. Everything else (temporary replies,
+    /// failures) is not cached.
+    fn lifetime(&self, result: &CalloutResult) -> Option<(Duration, bool)> {
         let config = &self.inner.config;
-        let ttl = match result {
-            CalloutResult::Rcpt(r) if r.is_positive() => config.positive_ttl,
-            CalloutResult::Rcpt(r) if r.is_permanent_failure() => config.negative_ttl,
-            _ => return,
-        };
+        match result {
+            CalloutResult::Rcpt(r) if r.is_positive() => Some((config.positive_ttl, false)),
+            CalloutResult::Rcpt(r) if r.is_permanent_failure() => {
+                Some((config.negative_ttl, false))
+            }
+            CalloutResult::GreetingRejected(r)
+            | CalloutResult::HeloRejected(r)
+            | CalloutResult::MailRejected(r)
+                if r.is_permanent_failure() =>
+            {
+                Some((config.server_ttl, true))
+            }
+            _ => None,
+        }
+    }
+
+    fn remember(&self, key: Key, result: &CalloutResult, ttl: Duration) {
+        let config = &self.inner.config;
         let now = Instant::now();
         let mut cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() >= config.cache_capacity && !cache.contains_key(&key) {

@@ -12,8 +12,19 @@ use test_host::{Harness, MESSAGE, dns_server, envelope, snapshot};
 
 const ZONE: &str = include_str!("../fixtures/validation.zone");
 
+/// `[callout]` settings: these step and total timeouts in seconds, and the loopback networks
+/// the scripted servers listen on allowed.
+fn callout(step_s: u64, total_s: u64) -> String {
+    format!(
+        "step-timeout-s = {step_s}\ntotal-timeout-s = {total_s}\nconnect-timeout-s = 10\n\
+         allow-networks = [\"127.0.0.0/8\", \"::1/128\"]"
+    )
+}
+
 /// Callout bounds for servers that answer at once (generous, never reached).
-const CALLOUT: &str = "step-timeout-s = 10\ntotal-timeout-s = 20\nconnect-timeout-s = 10";
+fn generous() -> String {
+    callout(10, 20)
+}
 
 /// One domain with one check (`component` is the file name without `.wasm`), fast DNS
 /// timeouts so dropped queries finish quickly, and the given `[callout]` bounds.
@@ -75,7 +86,7 @@ async fn helo(
     ip: &str,
     helo: Option<&str>,
 ) -> ZoneServer {
-    let (h, dns) = start(&config("helo", settings, CALLOUT), faults, &[]).await;
+    let (h, dns) = start(&config("helo", settings, &generous()), faults, &[]).await;
     snapshot(name, &h.check(&session(ip, helo, None), MESSAGE).await);
     dns
 }
@@ -173,7 +184,7 @@ async fn helo_dns_timeout_is_inconclusive() {
 
 /// Checks one message from `ip` under the revdns settings, and snapshots it.
 async fn revdns(name: &str, settings: &str, faults: Faults, ip: &str) {
-    let (h, _dns) = start(&config("revdns", settings, CALLOUT), faults, &[]).await;
+    let (h, _dns) = start(&config("revdns", settings, &generous()), faults, &[]).await;
     snapshot(
         name,
         &h.check(&session(ip, Some("mail.example"), None), MESSAGE)
@@ -282,7 +293,7 @@ async fn mailfrom(name: &str, behaviour: Behaviour, faults: Faults, from: Option
     let c = Callout::start(
         SmtpServer::start(behaviour).await.expect("SMTP server"),
         faults,
-        CALLOUT,
+        &generous(),
     )
     .await;
     let text = c.check(from).await;
@@ -421,8 +432,8 @@ async fn mailfrom_tarpit_greeting_is_cut_by_the_step_timeout() {
     let smtp = SmtpServer::start(Behaviour::Tarpit)
         .await
         .expect("SMTP server");
-    let callout = "step-timeout-s = 1\ntotal-timeout-s = 20\nconnect-timeout-s = 10";
-    let c = Callout::start(smtp, Faults::default(), callout).await;
+    let callout = callout(1, 20);
+    let c = Callout::start(smtp, Faults::default(), &callout).await;
     let text = c.check(Some("alive@sender.example")).await;
     snapshot(
         "mailfrom_tarpit_greeting",
@@ -436,8 +447,8 @@ async fn mailfrom_tarpit_rcpt_is_cut_by_the_total_timeout() {
     let smtp = SmtpServer::start_with_users(Behaviour::Accept, users)
         .await
         .expect("SMTP server");
-    let callout = "step-timeout-s = 20\ntotal-timeout-s = 1\nconnect-timeout-s = 10";
-    let c = Callout::start(smtp, Faults::default(), callout).await;
+    let callout = callout(20, 1);
+    let c = Callout::start(smtp, Faults::default(), &callout).await;
     let text = c.check(Some("slow@sender.example")).await;
     snapshot(
         "mailfrom_tarpit_rcpt",
@@ -451,7 +462,7 @@ async fn mailfrom_garbage_to_rcpt() {
     let smtp = SmtpServer::start_with_users(Behaviour::Accept, users)
         .await
         .expect("SMTP server");
-    let c = Callout::start(smtp, Faults::default(), CALLOUT).await;
+    let c = Callout::start(smtp, Faults::default(), &generous()).await;
     let text = c.check(Some("odd@sender.example")).await;
     snapshot(
         "mailfrom_garbage_rcpt",
@@ -465,7 +476,7 @@ async fn mailfrom_definite_answers_are_cached() {
     let smtp = SmtpServer::start_with_users(Behaviour::Accept, users)
         .await
         .expect("SMTP server");
-    let c = Callout::start(smtp, Faults::default(), CALLOUT).await;
+    let c = Callout::start(smtp, Faults::default(), &generous()).await;
     let mut text = Vec::new();
     for from in [
         "alive@sender.example",
@@ -482,6 +493,60 @@ async fn mailfrom_definite_answers_are_cached() {
     );
     snapshot(
         "mailfrom_cached",
+        &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
+    );
+}
+
+#[tokio::test]
+async fn mailfrom_loopback_mail_server_is_not_called_by_default() {
+    let smtp = SmtpServer::start(Behaviour::Accept)
+        .await
+        .expect("SMTP server");
+    let defaults = "step-timeout-s = 10\ntotal-timeout-s = 20";
+    let c = Callout::start(smtp, Faults::default(), defaults).await;
+    let text = c.check(Some("alive@sender.example")).await;
+    assert_eq!(c.smtp.connections(), 0);
+    snapshot(
+        "mailfrom_loopback_refused",
+        &format!("{text}\n--\n{}", c.dialogue()),
+    );
+}
+
+#[tokio::test]
+async fn mailfrom_server_over_its_rate_is_not_called() {
+    let smtp = SmtpServer::start(Behaviour::Accept)
+        .await
+        .expect("SMTP server");
+    let limited = format!("{}\nmax-per-server-per-minute = 1", generous());
+    let c = Callout::start(smtp, Faults::default(), &limited).await;
+    let mut text = Vec::new();
+    for from in ["alive@sender.example", "other@sender.example"] {
+        text.push(c.check(Some(from)).await);
+    }
+    assert_eq!(c.smtp.connections(), 1);
+    snapshot(
+        "mailfrom_rate_limited",
+        &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
+    );
+}
+
+#[tokio::test]
+async fn mailfrom_server_refusing_callouts_is_remembered() {
+    let smtp = SmtpServer::start(Behaviour::RejectNullSender)
+        .await
+        .expect("SMTP server");
+    let c = Callout::start(smtp, Faults::default(), &generous()).await;
+    let mut text = Vec::new();
+    for from in ["alive@sender.example", "other@sender.example"] {
+        text.push(c.check(Some(from)).await);
+    }
+    assert_eq!(
+        c.smtp.connections(),
+        1,
+        "the second sender was answered from the server cache"
+    );
+    snapshot(
+        "mailfrom_server_refusal_cached",
         &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
     );
 }

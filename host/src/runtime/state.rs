@@ -218,7 +218,7 @@ impl smtp::Host for HostState {
         let ip = ip_from_wit(&request.address);
         if !self.resolved.contains(&ip) {
             let why = format!("{ip} was not resolved by this check; callout refused");
-            return Ok(smtp::CalloutResult::ConnectFailed(why));
+            return Ok(smtp::CalloutResult::Refused(why));
         }
         let callouts = self.services.callouts.clone();
         let addr = SocketAddr::new(ip, request.port);
@@ -315,5 +315,6 @@ fn callout_to_wit(result: CalloutResult) -> smtp::CalloutResult {
         CalloutResult::MailRejected(r) => smtp::CalloutResult::MailRejected(reply(r)),
         CalloutResult::Rcpt(r) => smtp::CalloutResult::Rcpt(reply(r)),
         CalloutResult::DialogueFailed(m) => smtp::CalloutResult::DialogueFailed(m),
+        CalloutResult::Refused(m) => smtp::CalloutResult::Refused(m),
     }
 }

@@ -104,6 +104,8 @@ const OK: Step = Step::Send(b"250 2.1.0 ok\r\n");
 fn config() -> CalloutConfig {
     CalloutConfig {
         step_timeout: Duration::from_secs(10),
+        allow_networks: vec!["127.0.0.0/8".parse().unwrap()],
+        max_per_server_per_minute: 0,
         ..CalloutConfig::default()
     }
 }
@@ -247,7 +249,7 @@ async fn silent_server_hits_the_step_timeout() {
     let script = Script::start(GREETING, &[EHLO_OK, Step::Silent]).await;
     let cfg = CalloutConfig {
         step_timeout: Duration::from_millis(200),
-        ..CalloutConfig::default()
+        ..config()
     };
     let result = probe(&Callouts::new(cfg), &script, "user@example.test").await;
     assert_eq!(
@@ -357,8 +359,78 @@ async fn injection_is_refused_before_connecting() {
     ] {
         let result = callouts.probe(script.addr, helo, rcpt).await;
         assert!(
-            matches!(result, CalloutResult::DialogueFailed(ref why) if why.starts_with("refused to send"))
+            matches!(result, CalloutResult::Refused(ref why) if why.starts_with("refused to send"))
         );
     }
     assert_eq!((callouts.connections(), script.accepted()), (0, 0));
+}
+
+#[tokio::test]
+async fn special_purpose_addresses_are_not_called_unless_allowed() {
+    let script = Script::start(GREETING, &[EHLO_OK, OK, OK]).await;
+    let closed = Callouts::new(CalloutConfig {
+        allow_networks: vec![],
+        ..config()
+    });
+    let result = probe(&closed, &script, "a@example.test").await;
+    assert!(
+        matches!(result, CalloutResult::Refused(ref why) if why.contains("loopback")),
+        "{result:?}"
+    );
+    assert_eq!((closed.connections(), script.accepted()), (0, 0));
+    let open = Callouts::new(config());
+    let result = probe(&open, &script, "a@example.test").await;
+    assert_eq!(result, CalloutResult::Rcpt(reply(250, "2.1.0 ok")));
+}
+
+#[tokio::test]
+async fn a_server_over_its_rate_is_not_called() {
+    let script = Script::start(GREETING, &[EHLO_OK, OK, OK]).await;
+    let callouts = Callouts::new(CalloutConfig {
+        max_per_server_per_minute: 2,
+        ..config()
+    });
+    for rcpt in ["a@example.test", "b@example.test", "a@example.test"] {
+        let result = probe(&callouts, &script, rcpt).await;
+        assert_eq!(
+            result,
+            CalloutResult::Rcpt(reply(250, "2.1.0 ok")),
+            "{rcpt}"
+        );
+    }
+    let result = probe(&callouts, &script, "c@example.test").await;
+    assert!(
+        matches!(result, CalloutResult::Refused(ref why) if why.contains("limit of 2 callouts")),
+        "{result:?}"
+    );
+    assert_eq!(
+        script.accepted(),
+        2,
+        "the cached answer and the refusal cost no connection"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_us_is_remembered_for_every_sender() {
+    let no = Step::Send(b"550 5.7.1 no callouts\r\n");
+    let refusing = Script::start(GREETING, &[EHLO_OK, no]).await;
+    let callouts = Callouts::new(config());
+    let first = probe(&callouts, &refusing, "a@example.test").await;
+    assert_eq!(
+        first,
+        CalloutResult::MailRejected(reply(550, "5.7.1 no callouts"))
+    );
+    assert_eq!(probe(&callouts, &refusing, "b@example.test").await, first);
+    assert_eq!(refusing.accepted(), 1);
+
+    let busy = Step::Send(b"421 4.3.2 busy\r\n");
+    let temporary = Script::start(busy, &[]).await;
+    for rcpt in ["a@example.test", "b@example.test"] {
+        probe(&callouts, &temporary, rcpt).await;
+    }
+    assert_eq!(
+        temporary.accepted(),
+        2,
+        "a temporary refusal is not remembered"
+    );
 }

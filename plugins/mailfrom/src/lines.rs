@@ -104,6 +104,14 @@ pub fn temporary(domain: &str, server: &str, reply: &Reply) -> Line {
     ))
 }
 
+/// Ours (verbose): the host made no connection to this server, for the reason given.
+pub fn refused(domain: &str, server: &str, why: &str) -> Line {
+    Line::Verbose(format!(
+        "VALIDATION: (MAIL FROM) {domain} callout to {server} refused by the host: {}",
+        shown(why)
+    ))
+}
+
 /// A reply as logged: `code text`.
 fn shown_reply(reply: &Reply) -> String {
     if reply.text.is_empty() {

@@ -23,6 +23,8 @@ pub enum Step {
 /// on behalf of the receiving `domain`.
 ///
 /// * Connection refused or timed out: C07, try the next address (RFC 5321 section 5.1).
+/// * The host made no connection (a special-purpose address it does not call, or a server
+///   over its callout rate): our verbose line, try the next address.
 /// * 2yz to `RCPT TO` (250, 251): C24, verified.
 /// * 5yz to `RCPT TO` (550, 551, 553, ...), except 552: C10, failed. 552 ("storage
 ///   exceeded", historically also "too many recipients", which RFC 5321 section 4.5.3.1.10
@@ -46,6 +48,10 @@ pub fn judge(
         CalloutResult::ConnectFailed(why) => (
             lines::connect_failed(domain, &server),
             Step::TryNext(format!("{server}: {why}")),
+        ),
+        CalloutResult::Refused(why) => (
+            lines::refused(domain, &server, why),
+            Step::TryNext(format!("{server}: {}", lines::shown(why))),
         ),
         CalloutResult::Rcpt(reply) => match reply.code / 100 {
             2 => (lines::succeeded(domain, mail_from), Step::Verified),
@@ -190,6 +196,15 @@ mod tests {
         assert_eq!(
             next,
             Step::TryNext("mx.example.com[192.0.2.1]: refused".into())
+        );
+        let (line, next) = run(CalloutResult::Refused("loopback".into()));
+        assert_eq!(
+            line,
+            Verbose("VALIDATION: (MAIL FROM) example.net callout to mx.example.com[192.0.2.1] refused by the host: loopback".into())
+        );
+        assert_eq!(
+            next,
+            Step::TryNext("mx.example.com[192.0.2.1]: loopback".into())
         );
         let (line, next) = run(CalloutResult::DialogueFailed("garbage reply\n".into()));
         assert_eq!(

@@ -122,7 +122,7 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
         }
     }
     Outcome::Inconclusive(format!(
-        "could not connect to any of {} mail server address(es); last: {last_failure}",
+        "no callout reached any of {} mail server address(es); last: {last_failure}",
         targets.len()
     ))
 }

@@ -319,6 +319,32 @@ fn unreachable_servers_are_inconclusive_after_trying_each_address() {
 }
 
 #[test]
+fn an_address_the_host_refuses_moves_on_to_the_next() {
+    let mut fake = Fake::default()
+        .mx("example.com", &[(10, "mx.example.com")])
+        .a("mx.example.com", &["10.0.0.1", "192.0.2.2"])
+        .server("10.0.0.1", CalloutResult::Refused("private-use".into()))
+        .server("192.0.2.2", rcpt(250, "ok"));
+    assert_eq!(run(&mut fake, "joe@example.com"), Outcome::Verified);
+    assert_eq!(fake.probed(), ["10.0.0.1", "192.0.2.2"]);
+    assert!(
+        fake.normal_lines().is_empty(),
+        "a refusal by the host is not C07"
+    );
+
+    let mut all_refused = Fake::default()
+        .mx("example.com", &[(10, "mx.example.com")])
+        .a("mx.example.com", &["10.0.0.1"])
+        .server("10.0.0.1", CalloutResult::Refused("private-use".into()));
+    assert_eq!(
+        run(&mut all_refused, "joe@example.com"),
+        Outcome::Inconclusive(
+            "no callout reached any of 1 mail server address(es); last: mx.example.com[10.0.0.1]: private-use".into()
+        )
+    );
+}
+
+#[test]
 fn first_definite_answer_ends_the_callouts() {
     let mut fake = Fake::default()
         .mx("example.com", &[(10, "mx.example.com")])
