@@ -25,6 +25,9 @@ use targets::Targets;
 /// How long to wait for the 221 answer to `QUIT` (at most; also bounded by the step timeout).
 const QUIT_WAIT: Duration = Duration::from_secs(5);
 
+/// The local part of a catch-all probe: this prefix and 16 random hexadecimal digits.
+pub const CATCH_ALL_PREFIX: &str = "antispam-probe-";
+
 /// Bounds and cache lifetimes for callouts.
 #[derive(Debug, Clone)]
 pub struct CalloutConfig {
@@ -90,6 +93,9 @@ pub enum CalloutResult {
     MailRejected(Reply),
     /// The reply to `RCPT TO`.
     Rcpt(Reply),
+    /// `RCPT TO` was accepted, and so was a random local part at the recipient's domain
+    /// (the reply to that).
+    AcceptsAny(Reply),
     /// The connection dropped, a step or the whole callout timed out, or the server sent
     /// garbage.
     DialogueFailed(String),
@@ -114,10 +120,20 @@ struct Inner {
 /// What a cached answer is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
-    /// The answer to `RCPT TO` for this (lower-cased) recipient.
-    Recipient(String),
+    /// The answer to `RCPT TO` for this (lower-cased) recipient, with or without a
+    /// catch-all probe.
+    Recipient(String, bool),
+    /// A (lower-cased) domain whose server accepted a random local part.
+    AcceptsAny(String),
     /// A server that refused us before `RCPT TO`.
     Server(SocketAddr),
+}
+
+/// What a callout result is about, for the cache.
+enum Subject {
+    Recipient,
+    Domain,
+    Server,
 }
 
 struct Cached {
@@ -142,31 +158,53 @@ impl Callouts {
         }
     }
 
-    /// Probes `recipient` at `addr`, introducing ourselves as `helo_name`. A cached answer for
-    /// the recipient (compared case-insensitively), or a cached refusal by the server, is
-    /// returned without any connection. Unsafe arguments, an address in a special-purpose
-    /// network that is not allowed, and a server over its rate are refused unconnected.
-    pub async fn probe(&self, addr: SocketAddr, helo_name: &str, recipient: &str) -> CalloutResult {
+    /// Probes `recipient` at `addr`, introducing ourselves as `helo_name`; with
+    /// `catch_all_probe`, an accepted recipient is followed by a random local part at its
+    /// domain. A cached answer for the recipient (compared case-insensitively), for its
+    /// domain accepting any address, or a cached refusal by the server, is returned without
+    /// any connection. Unsafe arguments, an address in a special-purpose network that is not
+    /// allowed, and a server over its rate are refused unconnected.
+    pub async fn probe(
+        &self,
+        addr: SocketAddr,
+        helo_name: &str,
+        recipient: &str,
+        catch_all_probe: bool,
+    ) -> CalloutResult {
         let targets = &self.inner.targets;
         if let Err(why) = check_arguments(helo_name, recipient).and(targets.reachable(addr.ip())) {
             return CalloutResult::Refused(why);
         }
-        let recipient_key = Key::Recipient(recipient.to_lowercase());
+        let lower = recipient.to_lowercase();
+        let domain_key = match lower.rsplit_once('@') {
+            Some((_, domain)) if catch_all_probe => Some(Key::AcceptsAny(domain.to_string())),
+            _ => None,
+        };
+        let recipient_key = Key::Recipient(lower, catch_all_probe);
         let server_key = Key::Server(addr);
-        if let Some(hit) = self
+        let hit = self
             .cached(&recipient_key)
-            .or_else(|| self.cached(&server_key))
-        {
+            .or_else(|| domain_key.as_ref().and_then(|key| self.cached(key)))
+            .or_else(|| self.cached(&server_key));
+        if let Some(hit) = hit {
             return hit;
         }
         if let Err(why) = targets.admit(addr.ip()) {
             return CalloutResult::Refused(why);
         }
-        let result = self.run(addr, helo_name, recipient).await;
-        match self.lifetime(&result) {
-            Some((ttl, true)) => self.remember(server_key, &result, ttl),
-            Some((ttl, false)) => self.remember(recipient_key, &result, ttl),
-            None => {}
+        let result = self
+            .run(addr, helo_name, recipient, domain_key.is_some())
+            .await;
+        let cached = self.lifetime(&result).and_then(|(subject, ttl)| {
+            let key = match subject {
+                Subject::Recipient => Some(recipient_key),
+                Subject::Domain => domain_key,
+                Subject::Server => Some(server_key),
+            };
+            key.map(|key| (key, ttl))
+        });
+        if let Some((key, ttl)) = cached {
+            self.remember(key, &result, ttl);
         }
         result
     }
@@ -176,7 +214,13 @@ impl Callouts {
         self.inner.connections.load(Ordering::Relaxed)
     }
 
-    async fn run(&self, addr: SocketAddr, helo_name: &str, recipient: &str) -> CalloutResult {
+    async fn run(
+        &self,
+        addr: SocketAddr,
+        helo_name: &str,
+        recipient: &str,
+        catch_all_probe: bool,
+    ) -> CalloutResult {
         let config = &self.inner.config;
         let start = Instant::now();
         let total = start + config.total_timeout;
@@ -200,7 +244,10 @@ impl Callouts {
             config,
             total,
         };
-        match dialogue.converse(helo_name, recipient).await {
+        match dialogue
+            .converse(helo_name, recipient, catch_all_probe)
+            .await
+        {
             Ok(result) => {
                 dialogue.quit().await;
                 result
@@ -217,23 +264,27 @@ impl Callouts {
             .map(|c| c.result.clone())
     }
 
-    /// How long `result` is cached, and whether it is about the server (else the recipient):
-    /// a 2yz to `RCPT TO` for the positive TTL, a 5yz for the negative TTL, a 5yz greeting,
-    /// HELO or `MAIL FROM:<>` refusal for the server TTL. Everything else (temporary replies,
-    /// failures) is not cached.
-    fn lifetime(&self, result: &CalloutResult) -> Option<(Duration, bool)> {
+    /// What `result` says something lasting about, and for how long it is cached: a 2yz to
+    /// `RCPT TO` (the recipient) for the positive TTL, a 5yz (the recipient) for the negative
+    /// TTL, a domain accepting any address for the positive TTL, a 5yz greeting, HELO or
+    /// `MAIL FROM:<>` refusal (the server) for the server TTL. Everything else (temporary
+    /// replies, failures, refusals) is not cached.
+    fn lifetime(&self, result: &CalloutResult) -> Option<(Subject, Duration)> {
         let config = &self.inner.config;
         match result {
-            CalloutResult::Rcpt(r) if r.is_positive() => Some((config.positive_ttl, false)),
-            CalloutResult::Rcpt(r) if r.is_permanent_failure() => {
-                Some((config.negative_ttl, false))
+            CalloutResult::Rcpt(r) if r.is_positive() => {
+                Some((Subject::Recipient, config.positive_ttl))
             }
+            CalloutResult::Rcpt(r) if r.is_permanent_failure() => {
+                Some((Subject::Recipient, config.negative_ttl))
+            }
+            CalloutResult::AcceptsAny(_) => Some((Subject::Domain, config.positive_ttl)),
             CalloutResult::GreetingRejected(r)
             | CalloutResult::HeloRejected(r)
             | CalloutResult::MailRejected(r)
                 if r.is_permanent_failure() =>
             {
-                Some((config.server_ttl, true))
+                Some((Subject::Server, config.server_ttl))
             }
             _ => None,
         }
@@ -290,10 +341,14 @@ struct Dialogue<'a> {
 
 impl Dialogue<'_> {
     /// Runs the dialogue up to and including `RCPT TO`. `Err` means it could not go on.
+    /// With `catch_all_probe`, an accepted recipient is followed by `RCPT TO` for a random
+    /// local part at its domain; unless that is accepted too (250 or 251), the recipient's
+    /// reply stands.
     async fn converse(
         &mut self,
         helo_name: &str,
         recipient: &str,
+        catch_all_probe: bool,
     ) -> Result<CalloutResult, String> {
         let greeting = self.reply("greeting").await?;
         if !greeting.is_positive() {
@@ -313,6 +368,20 @@ impl Dialogue<'_> {
         let rcpt = self
             .command(&format!("RCPT TO:<{recipient}>"), "RCPT TO")
             .await?;
+        if let Some((_, domain)) = recipient.rsplit_once('@')
+            && catch_all_probe
+            && rcpt.is_positive()
+        {
+            let random = format!("{CATCH_ALL_PREFIX}{:016x}@{domain}", rand::random::<u64>());
+            let probe = self
+                .command(&format!("RCPT TO:<{random}>"), "RCPT TO")
+                .await;
+            if let Ok(any) = probe
+                && matches!(any.code, 250 | 251)
+            {
+                return Ok(CalloutResult::AcceptsAny(any));
+            }
+        }
         Ok(CalloutResult::Rcpt(rcpt))
     }
 

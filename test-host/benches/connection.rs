@@ -256,7 +256,12 @@ async fn smtp_dialogue(smtp: &SmtpServer) -> Duration {
     for i in 0..21 {
         let start = Instant::now();
         let result = callouts
-            .probe(smtp.addr(), DOMAIN, &format!("probe{i}@dialogue.example"))
+            .probe(
+                smtp.addr(),
+                DOMAIN,
+                &format!("probe{i}@dialogue.example"),
+                false,
+            )
             .await;
         times.push(start.elapsed());
         assert!(

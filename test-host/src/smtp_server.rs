@@ -240,7 +240,7 @@ mod tests {
             ..CalloutConfig::default()
         };
         Callouts::new(cfg)
-            .probe(server.addr(), "antispam.test", recipient)
+            .probe(server.addr(), "antispam.test", recipient, false)
             .await
     }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use antispam_host::dns::{Faults, ZoneFault, ZoneServer};
 use antispam_host::pipeline::Envelope;
+use antispam_host::smtp::CATCH_ALL_PREFIX;
 use test_host::smtp_server::{Behaviour, SmtpServer};
 use test_host::{Harness, MESSAGE, dns_server, envelope, snapshot};
 
@@ -255,9 +256,19 @@ struct Callout {
 
 impl Callout {
     async fn start(smtp: SmtpServer, faults: Faults, callout: &str) -> Callout {
+        Callout::start_with(smtp, faults, "", callout).await
+    }
+
+    /// As `start`, with more mailfrom settings (`key = value, ...`).
+    async fn start_with(
+        smtp: SmtpServer,
+        faults: Faults,
+        settings: &str,
+        callout: &str,
+    ) -> Callout {
         let vars = [("PORT", smtp.addr().port().to_string())];
-        let (harness, dns) =
-            start(&config("mailfrom", "port = @PORT@", callout), faults, &vars).await;
+        let settings = format!("port = @PORT@{settings}");
+        let (harness, dns) = start(&config("mailfrom", &settings, callout), faults, &vars).await;
         Callout {
             harness,
             smtp,
@@ -282,8 +293,22 @@ impl Callout {
             "a callout sent DATA: {transcript:?}"
         );
         let mut out = vec![format!("smtp connections: {}", self.smtp.connections())];
-        out.extend(transcript.iter().map(|l| format!("smtp> {l}")));
+        out.extend(
+            transcript
+                .iter()
+                .map(|l| format!("smtp> {}", without_random(l))),
+        );
         out.join("\n")
+    }
+}
+
+/// A command line with a catch-all probe's random hexadecimal digits replaced by `<random>`.
+fn without_random(line: &str) -> String {
+    match line.split_once(CATCH_ALL_PREFIX) {
+        Some((before, after)) if after.len() >= 16 => {
+            format!("{before}{CATCH_ALL_PREFIX}<random>{}", &after[16..])
+        }
+        _ => line.to_string(),
     }
 }
 
@@ -548,5 +573,34 @@ async fn mailfrom_server_refusing_callouts_is_remembered() {
     snapshot(
         "mailfrom_server_refusal_cached",
         &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
+    );
+}
+
+#[tokio::test]
+async fn mailfrom_catch_all_detection() {
+    let everyone = SmtpServer::start(Behaviour::Accept)
+        .await
+        .expect("SMTP server");
+    let settings = ", detect-catch-all = true";
+    let c = Callout::start_with(everyone, Faults::default(), settings, &generous()).await;
+    let mut text = Vec::new();
+    for from in ["alive@sender.example", "other@sender.example"] {
+        text.push(c.check(Some(from)).await);
+    }
+    assert_eq!(c.smtp.connections(), 1, "the domain's answer is cached");
+    snapshot(
+        "mailfrom_catch_all",
+        &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
+    );
+
+    let users = HashMap::from([("alive".to_string(), Behaviour::Accept)]);
+    let strict = SmtpServer::start_with_users(Behaviour::UserUnknown, users)
+        .await
+        .expect("SMTP server");
+    let c = Callout::start_with(strict, Faults::default(), settings, &generous()).await;
+    let text = c.check(Some("alive@sender.example")).await;
+    snapshot(
+        "mailfrom_not_catch_all",
+        &format!("{text}\n--\n{}", c.dialogue()),
     );
 }

@@ -223,7 +223,12 @@ impl smtp::Host for HostState {
         let callouts = self.services.callouts.clone();
         let addr = SocketAddr::new(ip, request.port);
         let result = self
-            .waiting(callouts.probe(addr, &request.helo_name, &request.recipient))
+            .waiting(callouts.probe(
+                addr,
+                &request.helo_name,
+                &request.recipient,
+                request.catch_all_probe,
+            ))
             .await;
         Ok(callout_to_wit(result))
     }
@@ -314,6 +319,7 @@ fn callout_to_wit(result: CalloutResult) -> smtp::CalloutResult {
         CalloutResult::HeloRejected(r) => smtp::CalloutResult::HeloRejected(reply(r)),
         CalloutResult::MailRejected(r) => smtp::CalloutResult::MailRejected(reply(r)),
         CalloutResult::Rcpt(r) => smtp::CalloutResult::Rcpt(reply(r)),
+        CalloutResult::AcceptsAny(r) => smtp::CalloutResult::AcceptsAny(reply(r)),
         CalloutResult::DialogueFailed(m) => smtp::CalloutResult::DialogueFailed(m),
         CalloutResult::Refused(m) => smtp::CalloutResult::Refused(m),
     }

@@ -119,7 +119,7 @@ fn reply(code: u16, text: &str) -> Reply {
 
 async fn probe(callouts: &Callouts, script: &Script, recipient: &str) -> CalloutResult {
     callouts
-        .probe(script.addr, "antispam.test", recipient)
+        .probe(script.addr, "antispam.test", recipient, false)
         .await
 }
 
@@ -284,7 +284,7 @@ async fn refused_connection_is_connect_failed() {
     drop(listener);
     let callouts = Callouts::new(config());
     let result = callouts
-        .probe(addr, "antispam.test", "user@example.test")
+        .probe(addr, "antispam.test", "user@example.test", false)
         .await;
     assert!(
         matches!(result, CalloutResult::ConnectFailed(ref why) if why.contains("failed")),
@@ -357,7 +357,7 @@ async fn injection_is_refused_before_connecting() {
         ("antispam.test\r\nDATA", "a@example.test"),
         ("two words", "a@example.test"),
     ] {
-        let result = callouts.probe(script.addr, helo, rcpt).await;
+        let result = callouts.probe(script.addr, helo, rcpt, false).await;
         assert!(
             matches!(result, CalloutResult::Refused(ref why) if why.starts_with("refused to send"))
         );
@@ -432,5 +432,80 @@ async fn a_server_that_refuses_us_is_remembered_for_every_sender() {
         temporary.accepted(),
         2,
         "a temporary refusal is not remembered"
+    );
+}
+
+#[tokio::test]
+async fn catch_all_probe_asks_for_a_random_address_at_the_domain() {
+    let script = Script::start(
+        GREETING,
+        &[EHLO_OK, OK, OK, Step::Send(b"250 2.1.5 anyone\r\n")],
+    )
+    .await;
+    let callouts = Callouts::new(config());
+    let result = callouts
+        .probe(script.addr, "antispam.test", "a@Example.test", true)
+        .await;
+    assert_eq!(
+        result,
+        CalloutResult::AcceptsAny(reply(250, "2.1.5 anyone"))
+    );
+    let commands = script.commands();
+    assert_eq!(
+        commands[..3],
+        [
+            "EHLO antispam.test",
+            "MAIL FROM:<>",
+            "RCPT TO:<a@Example.test>"
+        ]
+    );
+    let random = commands[3]
+        .strip_prefix(&format!("RCPT TO:<{CATCH_ALL_PREFIX}"))
+        .and_then(|rest| rest.strip_suffix("@Example.test>"))
+        .unwrap_or_else(|| panic!("a random local part: {}", commands[3]));
+    assert!(
+        random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{random}"
+    );
+    assert_eq!(commands[4..], ["QUIT"]);
+
+    let other = callouts
+        .probe(script.addr, "antispam.test", "b@example.TEST", true)
+        .await;
+    assert_eq!(other, result, "the domain's answer is cached");
+    assert_eq!(script.accepted(), 1);
+    let plain = callouts
+        .probe(script.addr, "antispam.test", "b@example.test", false)
+        .await;
+    assert_eq!(plain, CalloutResult::Rcpt(reply(250, "2.1.0 ok")));
+    assert_eq!(
+        script.accepted(),
+        2,
+        "a callout without the probe is its own"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_random_address_leaves_the_recipient_accepted() {
+    let no_such_user = Step::Send(b"550 5.1.1 no such user\r\n");
+    let closed = Step::Close;
+    let nonsense = Step::Send(b"221 closing\r\n");
+    for last in [no_such_user, closed, nonsense] {
+        let replies = [EHLO_OK, OK, OK, last];
+        let script = Script::start(GREETING, &replies).await;
+        let result = Callouts::new(config())
+            .probe(script.addr, "antispam.test", "a@example.test", true)
+            .await;
+        assert_eq!(result, CalloutResult::Rcpt(reply(250, "2.1.0 ok")));
+    }
+    let refused = Script::start(GREETING, &[EHLO_OK, OK, no_such_user]).await;
+    Callouts::new(config())
+        .probe(refused.addr, "antispam.test", "a@example.test", true)
+        .await;
+    assert_eq!(
+        refused.commands().len(),
+        4,
+        "no probe after a refused recipient: {:?}",
+        refused.commands()
     );
 }

@@ -35,6 +35,8 @@ struct Options {
     helo_name: Option<String>,
     /// Most addresses called out.
     max_mx: usize,
+    /// Ask for a random address too, and call a server that accepts it inconclusive.
+    detect_catch_all: bool,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             port: 25,
             helo_name: None,
             max_mx: 5,
+            detect_catch_all: false,
         }
     }
 }
@@ -67,6 +70,7 @@ impl Options {
             port: self.port,
             helo_name: self.helo_name,
             max_mx: self.max_mx,
+            detect_catch_all: self.detect_catch_all,
         })
     }
 }
@@ -140,20 +144,25 @@ mod tests {
             Ok(Config {
                 port: 25,
                 helo_name: None,
-                max_mx: 5
+                max_mx: 5,
+                detect_catch_all: false,
             })
         );
     }
 
     #[test]
     fn settings_are_read_and_checked() {
-        let config = options("port = 2525\nhelo-name = \"probe.example.net\"\nmax-mx = 2").unwrap();
+        let config = options(
+            "port = 2525\nhelo-name = \"probe.example.net\"\nmax-mx = 2\ndetect-catch-all = true",
+        )
+        .unwrap();
         assert_eq!(
             config,
             Config {
                 port: 2525,
                 helo_name: Some("probe.example.net".into()),
-                max_mx: 2
+                max_mx: 2,
+                detect_catch_all: true,
             }
         );
         for bad in [

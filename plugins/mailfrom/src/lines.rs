@@ -112,6 +112,14 @@ pub fn refused(domain: &str, server: &str, why: &str) -> Line {
     ))
 }
 
+/// Ours (verbose): the server accepted a random address at the sender's domain as well.
+pub fn accepts_any(domain: &str, server: &str, mail_from: &str) -> Line {
+    Line::Verbose(format!(
+        "VALIDATION: (MAIL FROM) {domain} {server} accepts any address; cannot validate {}",
+        shown(mail_from)
+    ))
+}
+
 /// A reply as logged: `code text`.
 fn shown_reply(reply: &Reply) -> String {
     if reply.text.is_empty() {

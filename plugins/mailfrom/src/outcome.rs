@@ -26,6 +26,8 @@ pub enum Step {
 /// * The host made no connection (a special-purpose address it does not call, or a server
 ///   over its callout rate): our verbose line, try the next address.
 /// * 2yz to `RCPT TO` (250, 251): C24, verified.
+/// * 2yz to `RCPT TO` and to a random address at the sender's domain (asked only with
+///   `detect-catch-all`): our verbose line, inconclusive: the server accepts any address.
 /// * 5yz to `RCPT TO` (550, 551, 553, ...), except 552: C10, failed. 552 ("storage
 ///   exceeded", historically also "too many recipients", which RFC 5321 section 4.5.3.1.10
 ///   says to treat as temporary) and any 4yz: our temporary line, inconclusive.
@@ -52,6 +54,13 @@ pub fn judge(
         CalloutResult::Refused(why) => (
             lines::refused(domain, &server, why),
             Step::TryNext(format!("{server}: {}", lines::shown(why))),
+        ),
+        CalloutResult::AcceptsAny(reply) => (
+            lines::accepts_any(domain, &server, mail_from),
+            Step::Inconclusive(format!(
+                "{server} accepts any address (a random one: {})",
+                shown(reply)
+            )),
         ),
         CalloutResult::Rcpt(reply) => match reply.code / 100 {
             2 => (lines::succeeded(domain, mail_from), Step::Verified),
@@ -129,6 +138,21 @@ mod tests {
                 )
             );
         }
+    }
+
+    #[test]
+    fn a_server_accepting_any_address_is_inconclusive() {
+        let (line, next) = run(CalloutResult::AcceptsAny(reply(250)));
+        assert_eq!(
+            line,
+            Verbose("VALIDATION: (MAIL FROM) example.net mx.example.com[192.0.2.1] accepts any address; cannot validate joe@example.com".into())
+        );
+        assert_eq!(
+            next,
+            Step::Inconclusive(
+                "mx.example.com[192.0.2.1] accepts any address (a random one: 250 text)".into()
+            )
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Config {
     pub helo_name: Option<String>,
     /// Most addresses called out (and MX hosts resolved).
     pub max_mx: usize,
+    /// Follow an accepted sender with a random address at its domain.
+    pub detect_catch_all: bool,
 }
 
 /// How a session's sender came out.
@@ -111,6 +113,7 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
             port: config.port,
             helo_name: helo_name.clone(),
             recipient: mail_from.to_string(),
+            catch_all_probe: config.detect_catch_all,
         };
         let (line, next) = judge(domain, mail_from, target, &host.probe(&callout));
         host.log(line);

@@ -109,6 +109,7 @@ const CONFIG: Config = Config {
     port: 2525,
     helo_name: None,
     max_mx: 5,
+    detect_catch_all: false,
 };
 
 fn session(mail_from: Option<&str>) -> Session {
@@ -202,17 +203,23 @@ fn callout_carries_settings_and_the_sender_as_given() {
         .a("mx.example.com", &["192.0.2.1"]);
     let config = Config {
         helo_name: Some("probe.example.net".into()),
+        detect_catch_all: true,
         ..CONFIG
     };
     validate(&mut fake, &config, &session(Some("Joe@Example.com")));
     let callout = &fake.callouts[0];
     assert_eq!(
-        (callout.port, callout.helo_name.as_str()),
-        (2525, "probe.example.net")
+        (
+            callout.port,
+            callout.helo_name.as_str(),
+            callout.catch_all_probe
+        ),
+        (2525, "probe.example.net", true)
     );
     assert_eq!(callout.recipient, "Joe@Example.com");
     validate(&mut fake, &CONFIG, &session(Some("joe@example.com")));
     assert_eq!(fake.callouts[1].helo_name, "example.net");
+    assert!(!fake.callouts[1].catch_all_probe);
 }
 
 #[test]
