@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
         let runtime = Runtime::new(EngineSection::default().max_instances, None).expect("runtime");
         let domain = rt.block_on(async {
             let (services, _local) = services::start(&config).await.expect("services");
-            build(&runtime, &services, &config, &config.domains[0], true)
+            build(&runtime, &services, &config, &config.domains[0], true, None)
                 .await
                 .expect("domain")
                 .0

@@ -1,8 +1,13 @@
 //! Per-domain settings made live: each domain's checks configured in their components, and the
 //! admin log lines IMail wrote as a domain's settings were added or reloaded.
+//!
+//! A check is rebuilt only when something it was built from changed: its section of the
+//! configuration, its limits, its component file or a settings file it names. Otherwise a
+//! rebuilt domain takes over the live check, warm instances and all, so that (say) a change
+//! to the white list does not load the word table again.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -30,9 +35,9 @@ pub struct Domain {
     /// White-listed senders skip only content filtering.
     pub whitelist_content_only: bool,
     /// Connection checks in order.
-    pub connection: Vec<Check>,
+    pub connection: Vec<Arc<Check>>,
     /// Content checks in order, with what their failure does.
-    pub content: Vec<(Check, Action)>,
+    pub content: Vec<(Arc<Check>, Action)>,
     source: DomainSection,
     checks: Vec<BuiltCheck>,
 }
@@ -58,22 +63,31 @@ impl Changes {
 }
 
 impl Domain {
-    /// True when `new` configures this domain exactly as it is and no component file changed:
-    /// the live domain (with its warm instances) can stay.
-    pub fn unchanged(&self, new: &DomainSection) -> bool {
-        self.source == *new && self.checks.iter().all(|c| modified(&c.path) == c.modified)
+    /// True when `new` configures this domain exactly as it is, with the same limits, and no
+    /// component or settings file changed: the live domain (with its warm instances) can stay.
+    pub fn unchanged(&self, config: &Config, new: &DomainSection, verbose: bool) -> bool {
+        self.source == *new
+            && self
+                .checks
+                .iter()
+                .all(|c| c.limits == limits_for(config, &c.section, verbose) && c.current())
+    }
+
+    /// The component and settings files this domain was built from (watched for changes).
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.checks
+            .iter()
+            .flat_map(|c| c.files.iter().map(|(path, _)| path.as_path()))
     }
 
     /// What differs between this domain and its rebuilt version `new`.
     pub fn changes(&self, new: &Domain) -> Changes {
         let (old_s, new_s) = (&self.source, &new.source);
-        let part = |d: &Domain,
-                    pick: fn(&BuiltCheck) -> bool|
-         -> Vec<(CheckSection, Option<SystemTime>)> {
+        let part = |d: &Domain, pick: fn(&BuiltCheck) -> bool| -> Vec<(CheckSection, Files)> {
             d.checks
                 .iter()
                 .filter(|c| pick(c))
-                .map(|c| (c.section.clone(), c.modified))
+                .map(|c| (c.section.clone(), c.files.clone()))
                 .collect()
         };
         let conn = |c: &BuiltCheck| c.stage == Stage::Connection;
@@ -100,12 +114,34 @@ impl Domain {
     }
 }
 
-/// What a domain's check was built from.
+/// A domain's check and what it was built from.
+#[derive(Clone)]
 struct BuiltCheck {
     section: CheckSection,
     stage: Stage,
-    path: PathBuf,
-    modified: Option<SystemTime>,
+    limits: Limits,
+    /// The component file, then the settings files, as they were when read.
+    files: Files,
+    check: Arc<Check>,
+}
+
+impl BuiltCheck {
+    /// True when none of the check's files changed since it was built.
+    fn current(&self) -> bool {
+        self.files.iter().all(|(path, was)| stamp(path) == *was)
+    }
+}
+
+/// Files with their stamps.
+type Files = Vec<(PathBuf, Stamp)>;
+
+/// A file's modification time and length (`None` when it cannot be read).
+pub type Stamp = Option<(SystemTime, u64)>;
+
+/// The stamp of the file at `path` now.
+pub fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
 }
 
 /// True for the check IMail called the HTML filter.
@@ -113,52 +149,47 @@ fn is_html(c: &CheckSection) -> bool {
     c.display_name().eq_ignore_ascii_case("html")
 }
 
-fn modified(p: &PathBuf) -> Option<SystemTime> {
-    std::fs::metadata(p).and_then(|m| m.modified()).ok()
-}
-
 /// Builds a domain: loads and configures each of its checks (`verbose`: whether their verbose
-/// lines are kept). Lines the components logged while loading their settings are returned
-/// for the admin log.
+/// lines are kept), taking over from `live` (the domain's running version) every check built
+/// from the same section, limits and files. Lines the components logged while loading their
+/// settings are returned for the admin log.
 pub async fn build(
     runtime: &Arc<Runtime>,
     services: &Services,
     config: &Config,
     section: &toml::Spanned<DomainSection>,
     verbose: bool,
+    live: Option<&Domain>,
 ) -> Result<(Domain, Vec<LogLine>), ConfigError> {
     let d = section.get_ref();
     let mut log = Vec::new();
     let (mut connection, mut content, mut built) = (Vec::new(), Vec::new(), Vec::new());
     for check in &d.checks {
         let c = check.get_ref();
-        let path = config.resolve_path(c.component.get_ref());
-        let at = |message: String| config.error_at(c.component.span(), "component", message);
-        let loaded = runtime.load(&path).map_err(|e| at(format!("{e:#}")))?;
-        let settings = settings_for(config, &d.name, c)
-            .map_err(|m| config.error_at(check.span(), "settings", m))?;
         let limits = limits_for(config, c, verbose);
-        let name = c.display_name();
-        let (configured, lines) =
-            Check::configure(runtime, name, loaded, settings, services.clone(), limits)
-                .await
-                .map_err(|m| config.error_at(check.span(), "settings", m))?;
-        log.extend(
-            lines
-                .into_iter()
-                .map(|(level, text)| LogLine::admin(level, &d.name, text)),
-        );
-        let modified = modified(&path);
-        built.push(BuiltCheck {
-            section: c.clone(),
-            stage: configured.stage,
-            path,
-            modified,
+        let reusable = live.and_then(|live| {
+            live.checks
+                .iter()
+                .find(|b| b.section == *c && b.limits == limits && b.current())
         });
-        match configured.stage {
-            Stage::Connection => connection.push(configured),
-            Stage::Content => content.push((configured, c.action)),
+        let b = match reusable {
+            Some(b) => b.clone(),
+            None => {
+                let (b, lines) =
+                    configure(runtime, services, config, &d.name, check, limits).await?;
+                log.extend(
+                    lines
+                        .into_iter()
+                        .map(|(level, text)| LogLine::admin(level, &d.name, text)),
+                );
+                b
+            }
+        };
+        match b.stage {
+            Stage::Connection => connection.push(b.check.clone()),
+            Stage::Content => content.push((b.check.clone(), c.action)),
         }
+        built.push(b);
     }
     let total_checks = connection.iter().map(|c| c.counted).sum();
     let delete_after = d.delete_after.as_ref().map(|n| *n.get_ref());
@@ -193,6 +224,44 @@ pub async fn build(
         checks: built,
     };
     Ok((domain, log))
+}
+
+/// Loads one check's component and configures it with its settings; returns the check and
+/// the lines the component logged. Files are stamped before they are read, so that a change
+/// made while reading is seen by the next reload.
+async fn configure(
+    runtime: &Arc<Runtime>,
+    services: &Services,
+    config: &Config,
+    domain: &str,
+    check: &toml::Spanned<CheckSection>,
+    limits: Limits,
+) -> Result<(BuiltCheck, Vec<(Level, String)>), ConfigError> {
+    let c = check.get_ref();
+    let path = config.resolve_path(c.component.get_ref());
+    let mut files = vec![(path.clone(), stamp(&path))];
+    let at = |message: String| config.error_at(c.component.span(), "component", message);
+    let loaded = runtime.load(&path).map_err(|e| at(format!("{e:#}")))?;
+    let settings = settings_for(config, domain, c, &mut files)
+        .map_err(|m| config.error_at(check.span(), "settings", m))?;
+    let (configured, lines) = Check::configure(
+        runtime,
+        c.display_name(),
+        loaded,
+        settings,
+        services.clone(),
+        limits.clone(),
+    )
+    .await
+    .map_err(|m| config.error_at(check.span(), "settings", m))?;
+    let built = BuiltCheck {
+        section: c.clone(),
+        stage: configured.stage,
+        limits,
+        files,
+        check: Arc::new(configured),
+    };
+    Ok((built, lines))
 }
 
 /// The admin lines for a domain whose content settings were created and loaded.
@@ -258,8 +327,14 @@ pub fn reloaded_lines(domain: &str, c: Changes) -> Vec<LogLine> {
 }
 
 /// The settings record for one check: its table as TOML text, plus every file its
-/// `*-file` / `*-files` keys name, read by the host.
-fn settings_for(config: &Config, domain: &str, c: &CheckSection) -> Result<Settings, String> {
+/// `*-file` / `*-files` keys name, read by the host (and added to `stamps`, stamped before
+/// reading).
+fn settings_for(
+    config: &Config,
+    domain: &str,
+    c: &CheckSection,
+    stamps: &mut Files,
+) -> Result<Settings, String> {
     let mut files = Vec::new();
     for (key, value) in &c.settings {
         let paths: Vec<&str> = match value {
@@ -272,6 +347,7 @@ fn settings_for(config: &Config, domain: &str, c: &CheckSection) -> Result<Setti
         };
         for p in paths {
             let full = config.resolve_path(p.as_ref());
+            stamps.push((full.clone(), stamp(&full)));
             let contents =
                 std::fs::read(&full).map_err(|e| format!("{key}: {}: {e}", full.display()))?;
             files.push(SettingsFile {

@@ -128,7 +128,9 @@ impl Antispam {
         for section in &config.domains {
             let name = section.get_ref().name.to_ascii_lowercase();
             let current = old.get(&name);
-            if let Some(live) = current.filter(|d| d.unchanged(section.get_ref())) {
+            let verbose = self.sink.verbose();
+            if let Some(live) = current.filter(|d| d.unchanged(config, section.get_ref(), verbose))
+            {
                 next.insert(name, live.clone());
                 continue;
             }
@@ -137,7 +139,8 @@ impl Antispam {
                 &self.services,
                 config,
                 section,
-                self.sink.verbose(),
+                verbose,
+                current.map(|live| &**live),
             )
             .await?;
             match current {
@@ -166,9 +169,16 @@ impl Antispam {
         Ok(())
     }
 
-    /// The configuration file this engine reloads.
-    pub fn config_path(&self) -> &std::path::Path {
-        &self.config_path
+    /// The files whose change calls for a reload: the configuration file and the component and
+    /// settings files of every live domain, sorted, each once.
+    pub fn watched_files(&self) -> Vec<std::path::PathBuf> {
+        let domains = self.domains();
+        let mut files: Vec<_> = std::iter::once(self.config_path.clone())
+            .chain(domains.values().flat_map(|d| d.files().map(Into::into)))
+            .collect();
+        files.sort();
+        files.dedup();
+        files
     }
 
     fn domains(&self) -> Arc<Domains> {

@@ -1,11 +1,14 @@
-//! Reload without restart: the configuration file is watched (its modification time, polled)
+//! Reload without restart: the configuration file and every file a live check was built from
+//! (components, word tables, phrase lists) are watched (modification time and length, polled),
 //! and SIGHUP forces a reload. Each reload applies changed domains atomically; messages in
 //! flight finish under the settings they started with; a bad file leaves the running
 //! settings in force.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use crate::domains::{Stamp, stamp};
 use crate::pipeline::Antispam;
 
 /// Watches the configuration of `engine` until the returned task is aborted.
@@ -28,10 +31,16 @@ pub fn spawn(engine: Arc<Antispam>, poll: Duration) -> tokio::task::JoinHandle<(
     })
 }
 
-fn modified(engine: &Antispam) -> Option<SystemTime> {
-    std::fs::metadata(engine.config_path())
-        .and_then(|m| m.modified())
-        .ok()
+/// The watched files with their stamps now.
+fn modified(engine: &Antispam) -> Vec<(PathBuf, Stamp)> {
+    engine
+        .watched_files()
+        .into_iter()
+        .map(|path| {
+            let now = stamp(&path);
+            (path, now)
+        })
+        .collect()
 }
 
 type Hangups = Option<tokio::signal::unix::Signal>;

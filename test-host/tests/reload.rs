@@ -233,3 +233,80 @@ async fn messages_in_flight_keep_their_settings() {
         "the next message uses the new list: {second}"
     );
 }
+
+/// A domain whose phrase list is a file (`phrases.txt` beside the configuration).
+const PHRASE_FILE: &str = r#"
+[[domain]]
+name = "example.com"
+
+[[domain.check]]
+component = "@PLUGINS@/phrase.wasm"
+settings = { phrases-file = "phrases.txt" }
+"#;
+
+/// A message that says "act now".
+const ACT_NOW: &[u8] = b"Subject: offer\r\n\r\nPlease act now.\r\n";
+
+/// Writes `phrases.txt` in the harness's folder, dated `seconds` ahead so that the change shows
+/// even where file times are coarse.
+fn write_phrases(h: &Harness, text: &str, seconds: u64) {
+    let path = h.dir().join("phrases.txt");
+    std::fs::write(&path, text).expect("write the phrase list");
+    let later = std::time::SystemTime::now() + Duration::from_secs(seconds);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(later))
+        .expect("date the phrase list");
+}
+
+#[tokio::test]
+async fn changed_settings_file_is_reloaded() {
+    let h = Harness::start(PHRASE_FILE, &[], &[("phrases.txt", "wholesale products\n")])
+        .await
+        .expect("host starts");
+    h.take_log();
+    let before = h.check(&envelope("192.0.2.99"), ACT_NOW).await;
+    assert!(before.ends_with("outcome: clean"), "{before}");
+    h.engine.reload().await.expect("valid");
+    assert!(h.take_log().is_empty(), "nothing changed yet");
+
+    write_phrases(&h, "act now\n", 2);
+    h.engine.reload().await.expect("valid");
+    let log = h.take_log().join("\n");
+    let after = h.check(&envelope("192.0.2.99"), ACT_NOW).await;
+    snapshot(
+        "reload_settings_file",
+        &format!("{log}\n== the message after the reload ==\n{after}"),
+    );
+}
+
+#[tokio::test]
+async fn watcher_picks_up_a_changed_settings_file() {
+    let h = Harness::start(PHRASE_FILE, &[], &[("phrases.txt", "wholesale products\n")])
+        .await
+        .expect("host starts");
+    h.take_log();
+    let watcher = antispam_host::watch::spawn(h.engine.clone(), Duration::from_millis(50));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    write_phrases(&h, "act now\n", 2);
+    let mut log = Vec::new();
+    for _ in 0..100 {
+        log.extend(h.take_log());
+        if log
+            .iter()
+            .any(|l| l.contains("Got updated Content Filtering"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    watcher.abort();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("Got updated Content Filtering")),
+        "{log:?}"
+    );
+    let after = h.check(&envelope("192.0.2.99"), ACT_NOW).await;
+    assert!(after.contains("X-IMAIL-SPAM-PHRASE"), "{after}");
+}

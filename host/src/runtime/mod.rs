@@ -29,7 +29,7 @@ use crate::log::Level;
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Bounds applied to every call into a component.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// CPU time a call may spend inside the component (host I/O waits not counted).
     pub cpu: Duration,
