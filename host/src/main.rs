@@ -140,6 +140,9 @@ async fn check(args: CheckArgs) -> ExitCode {
         recipients: args.rcpt,
     };
     let outcome = engine.check(&envelope, Body::File(args.message)).await;
+    for result in &outcome.results {
+        println!("check {result}");
+    }
     for (name, value) in &outcome.headers {
         println!("{name}: {value}");
     }

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::Semaphore;
@@ -67,8 +68,62 @@ pub struct Outcome {
     pub subject_prefix: Option<String>,
     /// Checks that errored (trap, timeout, error verdict) and lost their result.
     pub errors: usize,
+    /// What each check that ran said, in the order the checks were judged (connection checks
+    /// cancelled by a deletion and content checks skipped are not listed).
+    pub results: Vec<CheckResult>,
     /// The message's log lines (verbose ones included, whatever the sink keeps).
     pub log: Vec<LogLine>,
+}
+
+/// What one check said about one message: the explanation the seed's log lines do not carry
+/// (why a check was inconclusive, say), and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    /// The check's display name.
+    pub check: String,
+    /// Its verdict.
+    pub verdict: VerdictKind,
+    /// Why: the finding's reason, the inconclusive reason, or the error; empty otherwise.
+    pub reason: String,
+    /// Wall time of the call into the component, host I/O included.
+    pub elapsed: Duration,
+}
+
+/// A verdict without its details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictKind {
+    /// Found nothing.
+    Pass,
+    /// Failed (counted, or marking the message).
+    Fail,
+    /// A trusted list or rule matched.
+    TrustedFail,
+    /// Could not decide.
+    Inconclusive,
+    /// Does not apply to this message.
+    NotApplicable,
+    /// The check failed and lost its result (error verdict, trap, timeout).
+    Error,
+}
+
+impl std::fmt::Display for CheckResult {
+    /// `name: verdict (1.2 ms)`, then `: reason` when there is one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verdict = match self.verdict {
+            VerdictKind::Pass => "pass",
+            VerdictKind::Fail => "fail",
+            VerdictKind::TrustedFail => "trusted fail",
+            VerdictKind::Inconclusive => "inconclusive",
+            VerdictKind::NotApplicable => "not applicable",
+            VerdictKind::Error => "error",
+        };
+        let ms = self.elapsed.as_secs_f64() * 1000.0;
+        write!(f, "{}: {verdict} ({ms:.1} ms)", self.check)?;
+        if !self.reason.is_empty() {
+            write!(f, ": {}", self.reason)?;
+        }
+        Ok(())
+    }
 }
 
 /// The anti-spam engine: runtime, network services, live domains and the log.
@@ -235,6 +290,7 @@ impl MessageRun {
                 headers: Vec::new(),
                 subject_prefix: None,
                 errors: 0,
+                results: Vec::new(),
                 log: Vec::new(),
             },
         }
@@ -305,7 +361,7 @@ impl MessageRun {
         let mut failed = 0u32;
         while let Some((check, run)) = runs.next().await {
             self.keep_log(run.log);
-            let finding = match self.judge(check, run.verdict) {
+            let finding = match self.judge(check, run.verdict, run.elapsed) {
                 Some(Verdict::TrustedFail(f)) => {
                     let text = format!(
                         "message failed check<{}> which was marked as trusted, deleting",
@@ -372,7 +428,7 @@ impl MessageRun {
             let run = check.run_content(session, &message).await;
             self.keep_log(run.log);
             let Some(Verdict::Fail(finding) | Verdict::TrustedFail(finding)) =
-                self.judge(check, run.verdict)
+                self.judge(check, run.verdict, run.elapsed)
             else {
                 continue;
             };
@@ -401,8 +457,28 @@ impl MessageRun {
         }
     }
 
-    /// Logs a check's error; returns the verdict when there is one to act on.
-    fn judge(&mut self, check: &Check, verdict: Result<Verdict, String>) -> Option<Verdict> {
+    /// Records a check's result and logs its error; returns the verdict when there is one to
+    /// act on.
+    fn judge(
+        &mut self,
+        check: &Check,
+        verdict: Result<Verdict, String>,
+        elapsed: Duration,
+    ) -> Option<Verdict> {
+        let (kind, reason) = match &verdict {
+            Ok(Verdict::Pass) => (VerdictKind::Pass, String::new()),
+            Ok(Verdict::Fail(f)) => (VerdictKind::Fail, f.reason.clone()),
+            Ok(Verdict::TrustedFail(f)) => (VerdictKind::TrustedFail, f.reason.clone()),
+            Ok(Verdict::Inconclusive(why)) => (VerdictKind::Inconclusive, why.clone()),
+            Ok(Verdict::NotApplicable) => (VerdictKind::NotApplicable, String::new()),
+            Ok(Verdict::Error(why)) | Err(why) => (VerdictKind::Error, why.clone()),
+        };
+        self.outcome.results.push(CheckResult {
+            check: check.name.clone(),
+            verdict: kind,
+            reason,
+            elapsed,
+        });
         match verdict {
             Ok(Verdict::Error(why)) | Err(why) => {
                 self.outcome.errors += 1;

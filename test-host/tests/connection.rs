@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use antispam_host::dns::{Faults, ZoneFault, ZoneServer};
-use antispam_host::pipeline::Envelope;
+use antispam_host::pipeline::{Body, Envelope, VerdictKind};
 use antispam_host::smtp::CATCH_ALL_PREFIX;
 use test_host::smtp_server::{Behaviour, SmtpServer};
 use test_host::{Harness, MESSAGE, dns_server, envelope, snapshot};
@@ -602,5 +602,39 @@ async fn mailfrom_catch_all_detection() {
     snapshot(
         "mailfrom_not_catch_all",
         &format!("{text}\n--\n{}", c.dialogue()),
+    );
+}
+
+#[tokio::test]
+async fn mailfrom_result_explains_why_it_was_inconclusive() {
+    let smtp = SmtpServer::start(Behaviour::Accept)
+        .await
+        .expect("SMTP server");
+    let settings = ", detect-catch-all = true";
+    let c = Callout::start_with(smtp, Faults::default(), settings, &generous()).await;
+    let session = session(
+        "192.0.2.25",
+        Some("mail.example"),
+        Some("alive@sender.example"),
+    );
+    let outcome = c
+        .harness
+        .engine
+        .check(&session, Body::Raw(MESSAGE.to_vec()))
+        .await;
+    let [result] = outcome.results.as_slice() else {
+        panic!("one check, one result: {:?}", outcome.results);
+    };
+    assert_eq!(
+        (
+            result.check.as_str(),
+            result.verdict,
+            result.reason.as_str()
+        ),
+        (
+            "mailfrom",
+            VerdictKind::Inconclusive,
+            "mx.sender.example[127.0.0.1] accepts any address (a random one: 250 2.1.5 recipient ok)"
+        )
     );
 }

@@ -2,6 +2,7 @@
 //! components on RFC 5322 messages, and each snapshot pins the configure-time log, then every
 //! message's log (verbose lines included) and outcome. No DNS is involved.
 
+use antispam_host::pipeline::{Body, VerdictKind};
 use test_host::{Harness, envelope, snapshot};
 
 /// The fixture files every scenario's folder holds (settings name them by `*-file` keys).
@@ -638,4 +639,47 @@ async fn bayes_bad_table_line_is_rejected() {
         .expect("rejected");
     let text = format!("{err:#}");
     assert!(text.contains("bad-table.txt: line 3:"), "{text}");
+}
+
+#[tokio::test]
+async fn each_check_reports_its_verdict_and_reason_in_order() {
+    let checks = [
+        check("phrase", "phrases = [\"viagra\"]"),
+        check("html", "features = [\"invalid-tag\", \"embedded-comment\"]"),
+        check("bayes", "table-file = \"antispam-table.txt\""),
+        check("bayes", "enabled = false"),
+    ];
+    let (harness, _) = start(&checks).await;
+    let html = "<p><comment>Get Rich</comment> quick with VIA<!-- x -->GRA</p>";
+    let outcome = harness
+        .engine
+        .check(&envelope("192.0.2.1"), Body::Raw(html_only("hello", html)))
+        .await;
+    let results: Vec<_> = outcome
+        .results
+        .iter()
+        .map(|r| (r.check.as_str(), r.verdict, r.reason.as_str()))
+        .collect();
+    assert_eq!(
+        results,
+        [
+            ("phrase", VerdictKind::Fail, "matched phrase[viagra]"),
+            (
+                "html",
+                VerdictKind::Fail,
+                "matched HTML features [Invalid Tag, Embedded Comment]"
+            ),
+            (
+                "bayes",
+                VerdictKind::Fail,
+                "statistical probability 0.999694"
+            ),
+            ("bayes", VerdictKind::NotApplicable, ""),
+        ]
+    );
+    let shown = outcome.results[3].to_string();
+    assert!(
+        shown.starts_with("bayes: not applicable (") && shown.ends_with(" ms)"),
+        "{shown}"
+    );
 }

@@ -279,6 +279,8 @@ pub struct Run {
     pub verdict: Result<Verdict, String>,
     /// Lines the component logged during the call.
     pub log: Vec<(Level, String)>,
+    /// Wall time of the call, instantiation and host I/O included.
+    pub elapsed: Duration,
 }
 
 impl Check {
@@ -331,6 +333,7 @@ impl Check {
     }
 
     async fn run(&self, call: Call<'_>) -> Run {
+        let start = std::time::Instant::now();
         let warm = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut warm = match warm {
             Some(w) => w,
@@ -340,6 +343,7 @@ impl Check {
                     return Run {
                         verdict: Err(e),
                         log: Vec::new(),
+                        elapsed: start.elapsed(),
                     };
                 }
             },
@@ -362,7 +366,11 @@ impl Check {
             Ok(Err(trap)) => Err(self.describe_trap(&warm, &trap)),
             Err(_) => Err(format!("timed out after {:?}", self.limits.timeout)),
         };
-        Run { verdict, log }
+        Run {
+            verdict,
+            log,
+            elapsed: start.elapsed(),
+        }
     }
 
     /// Explains a trap, with the guest's panic message when it printed one.
