@@ -55,6 +55,20 @@ pub struct LogSection {
     /// Write verbose lines too.
     #[serde(default)]
     pub verbose: bool,
+    /// How lines are written to standard output.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LogFormat {
+    /// `<UTC time> <message id> <domain> <text>`, one line each.
+    #[default]
+    Text,
+    /// One JSON object a line: `time`, `level`, `message_id`, `domain`, `text`.
+    Json,
 }
 
 /// `[engine]`: bounds on every component call.
@@ -457,6 +471,15 @@ mod tests {
                 .unwrap();
         assert_eq!(c.callout.max_per_server_per_minute, 0);
         assert_eq!(CalloutSection::default().max_per_server_per_minute, 30);
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        assert_eq!(parse("").unwrap().log.format, LogFormat::Text);
+        let c = parse("[log]\nformat = \"json\"\n").unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        let e = parse("[log]\nformat = \"xml\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
     }
 
     #[test]

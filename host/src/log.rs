@@ -4,6 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use crate::config::LogFormat;
+
 /// The two levels of the IMail anti-spam log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -55,6 +57,32 @@ impl LogLine {
             self.render()
         )
     }
+
+    /// The line as one JSON object: `time`, `level` (`normal` or `verbose`), `message_id`
+    /// (`-` for lines about settings), `domain` and `text`.
+    pub fn render_json_at(&self, time: SystemTime) -> String {
+        let level = match self.level {
+            Level::Normal => "normal",
+            Level::Verbose => "verbose",
+        };
+        /// The fields in the order they are written.
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            time: String,
+            level: &'a str,
+            message_id: &'a str,
+            domain: &'a str,
+            text: &'a str,
+        }
+        let json = Json {
+            time: humantime::format_rfc3339_seconds(time).to_string(),
+            level,
+            message_id: &self.message_id,
+            domain: &self.domain,
+            text: &self.text,
+        };
+        serde_json::to_string(&json).expect("a struct of strings serializes")
+    }
 }
 
 type Writer = dyn Fn(&LogLine) + Send + Sync;
@@ -79,12 +107,17 @@ impl Captured {
 }
 
 impl LogSink {
-    /// Writes lines to standard output with the time.
-    pub fn stdout(verbose: bool) -> Self {
-        LogSink {
-            verbose,
-            write: Arc::new(|l: &LogLine| println!("{}", l.render_at(SystemTime::now()))),
-        }
+    /// Writes lines to standard output with the time, in `format`.
+    pub fn stdout(verbose: bool, format: LogFormat) -> Self {
+        let write: Arc<Writer> = match format {
+            LogFormat::Text => {
+                Arc::new(|l: &LogLine| println!("{}", l.render_at(SystemTime::now())))
+            }
+            LogFormat::Json => {
+                Arc::new(|l: &LogLine| println!("{}", l.render_json_at(SystemTime::now())))
+            }
+        };
+        LogSink { verbose, write }
     }
 
     /// Keeps lines in memory for tests.
@@ -116,5 +149,42 @@ impl LogSink {
         if line.level == Level::Normal || self.verbose {
             (self.write)(line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_carry_every_field_escaped() {
+        let line = LogLine::new(
+            Level::Verbose,
+            "00000000deadbeef",
+            "example.com",
+            "word = \"quoted\"\u{1}, probability = 0.99",
+        );
+        let time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400);
+        let json: serde_json::Value =
+            serde_json::from_str(&line.render_json_at(time)).expect("valid JSON");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "time": "1970-01-02T00:00:00Z",
+                "level": "verbose",
+                "message_id": "00000000deadbeef",
+                "domain": "example.com",
+                "text": "word = \"quoted\"\u{1}, probability = 0.99",
+            })
+        );
+        let admin = LogLine::admin(Level::Normal, "-", "ADMIN: x").render_json_at(time);
+        assert_eq!(
+            admin,
+            r#"{"time":"1970-01-02T00:00:00Z","level":"normal","message_id":"-","domain":"-","text":"ADMIN: x"}"#
+        );
+        assert_eq!(
+            line.render_at(time),
+            "1970-01-02T00:00:00Z 00000000deadbeef example.com word = \"quoted\"\u{1}, probability = 0.99"
+        );
     }
 }

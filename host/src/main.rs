@@ -105,7 +105,7 @@ fn main() -> ExitCode {
 
 async fn watch(args: WatchArgs) -> anyhow::Result<()> {
     let config = Config::load(&args.config)?;
-    let sink = LogSink::stdout(args.verbose || config.log.verbose);
+    let sink = LogSink::stdout(args.verbose || config.log.verbose, config.log.format);
     let engine = std::sync::Arc::new(Antispam::start(config, sink).await?);
     let poll = std::time::Duration::from_secs(args.poll.max(1));
     let watcher = antispam_host::watch::spawn(engine, poll);
@@ -124,7 +124,7 @@ async fn check(args: CheckArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&e.to_string()),
     };
-    let sink = LogSink::stdout(args.verbose || config.log.verbose);
+    let sink = LogSink::stdout(args.verbose || config.log.verbose, config.log.format);
     let engine = match Antispam::start(config, sink).await {
         Ok(e) => e,
         Err(e) => return fail(&format!("{e:#}")),
