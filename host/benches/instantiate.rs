@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
                 .expect("domain")
                 .0
         });
-        let check = &domain.connection[0];
+        let (check, _) = &domain.connection[0];
         group.bench_function(label, |b| {
             b.iter(|| {
                 let run = rt.block_on(check.run_connection(&session));

@@ -215,16 +215,19 @@ fn yes() -> bool {
     true
 }
 
-/// What a content check's failure does to the message.
+/// What a check's failure does to the message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
-    /// Add the check's X-header (IMail's default).
+    /// Add the check's X-header (IMail's default); a connection check's failure also counts
+    /// toward `delete-after`.
     #[default]
     XHeader,
-    /// Delete the message.
+    /// Delete the message (content checks only: a connection check deletes through
+    /// `delete-after` or a trusted list).
     Delete,
-    /// Log only.
+    /// Log only, a dry run: the check's lines are logged and its verdict reported, but a
+    /// failure adds no header, counts toward nothing and deletes nothing.
     None,
 }
 
@@ -236,7 +239,7 @@ pub struct CheckSection {
     pub component: Spanned<PathBuf>,
     /// Display name; defaults to the file stem.
     pub name: Option<String>,
-    /// What a content check's failure does.
+    /// What the check's failure does.
     #[serde(default)]
     pub action: Action,
     /// Overrides `[engine] cpu-ms` for this check.

@@ -24,7 +24,7 @@ pub struct Domain {
     pub name: String,
     /// Delete after this many failed connection checks.
     pub delete_after: Option<u32>,
-    /// How many connection checks there are in all (the M of "N of M").
+    /// How many connection checks there are in all (the M of "N of M"; dry runs not counted).
     pub total_checks: u32,
     /// The subject prefix applied when a connection check failed (when enabled).
     pub subject_prefix: Option<String>,
@@ -34,8 +34,8 @@ pub struct Domain {
     pub whitelist: Vec<String>,
     /// White-listed senders skip only content filtering.
     pub whitelist_content_only: bool,
-    /// Connection checks in order.
-    pub connection: Vec<Arc<Check>>,
+    /// Connection checks in order, with what their failure does (`XHeader` or `None`).
+    pub connection: Vec<(Arc<Check>, Action)>,
     /// Content checks in order, with what their failure does.
     pub content: Vec<(Arc<Check>, Action)>,
     source: DomainSection,
@@ -186,12 +186,22 @@ pub async fn build(
             }
         };
         match b.stage {
-            Stage::Connection => connection.push(b.check.clone()),
+            Stage::Connection if c.action == Action::Delete => {
+                let message = "delete applies to content checks; a connection check deletes \
+                               through delete-after or a trusted list"
+                    .to_string();
+                return Err(config.error_at(check.span(), "action", message));
+            }
+            Stage::Connection => connection.push((b.check.clone(), c.action)),
             Stage::Content => content.push((b.check.clone(), c.action)),
         }
         built.push(b);
     }
-    let total_checks = connection.iter().map(|c| c.counted).sum();
+    let total_checks = connection
+        .iter()
+        .filter(|(_, action)| *action == Action::XHeader)
+        .map(|(c, _)| c.counted)
+        .sum();
     let delete_after = d.delete_after.as_ref().map(|n| *n.get_ref());
     if let (Some(n), Some(span)) = (delete_after, d.delete_after.as_ref().map(|n| n.span()))
         && n > total_checks

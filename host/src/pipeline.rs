@@ -353,15 +353,22 @@ impl MessageRun {
     /// Runs every connection check at once and judges the results in configured order; once
     /// the domain's threshold is reached the rest are cancelled and their lines dropped.
     async fn connection_stage(&mut self, domain: &Domain, session: &Session) {
-        let mut runs: FuturesOrdered<_> = domain
-            .connection
-            .iter()
-            .map(|check| async move { (check, check.run_connection(session).await) })
-            .collect();
+        let mut runs: FuturesOrdered<_> =
+            domain
+                .connection
+                .iter()
+                .map(|(check, action)| async move {
+                    (check, *action, check.run_connection(session).await)
+                })
+                .collect();
         let mut failed = 0u32;
-        while let Some((check, run)) = runs.next().await {
+        while let Some((check, action, run)) = runs.next().await {
             self.keep_log(run.log);
-            let finding = match self.judge(check, run.verdict, run.elapsed) {
+            let verdict = self.judge(check, run.verdict, run.elapsed);
+            if action == Action::None {
+                continue;
+            }
+            let finding = match verdict {
                 Some(Verdict::TrustedFail(f)) => {
                     let text = format!(
                         "message failed check<{}> which was marked as trusted, deleting",

@@ -172,3 +172,42 @@ async fn unreadable_body_file_is_logged() {
     let text = report(&outcome).replace(&h.dir().display().to_string(), "<dir>");
     snapshot("policy_unreadable_body", &text);
 }
+
+/// The configuration with the black-list check as a dry run (`action = "none"`).
+fn dry_run_lists(domain_extra: &str, action: &str) -> String {
+    let lists = "component = \"@PLUGINS@/dnsbl.wasm\"";
+    config(domain_extra).replace(lists, &format!("{lists}\naction = \"{action}\""))
+}
+
+#[tokio::test]
+async fn a_connection_check_in_dry_run_is_logged_but_never_counted() {
+    let dns = dns_server(ZONE, Faults::default()).await;
+    let vars = [("DNS", dns.addr().to_string())];
+    let h = Harness::start(&dry_run_lists("delete-after = 2", "none"), &vars, &[])
+        .await
+        .expect("host starts");
+    h.take_log();
+    let text = h
+        .check(
+            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
+            SPAMMY,
+        )
+        .await;
+    snapshot("policy_dry_run", &text);
+
+    let err = Harness::start(&dry_run_lists("delete-after = 3", "none"), &vars, &[])
+        .await
+        .err()
+        .expect("the dry run's three lists are not among the M");
+    let text = format!("{err:#}");
+    assert!(text.contains("3 exceeds the 2 enabled"), "{text}");
+    let err = Harness::start(&dry_run_lists("", "delete"), &vars, &[])
+        .await
+        .err()
+        .expect("delete is for content checks");
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("action: delete applies to content checks"),
+        "{text}"
+    );
+}
