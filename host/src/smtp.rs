@@ -80,6 +80,19 @@ impl Default for CalloutConfig {
     }
 }
 
+/// One callout to make (the WIT `callout` record, with its address as a socket address).
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The server.
+    pub addr: SocketAddr,
+    /// The name we give in EHLO/HELO.
+    pub helo_name: &'a str,
+    /// The address tested with `RCPT TO`.
+    pub recipient: &'a str,
+    /// After an accepted `RCPT TO`, ask for a random local part at the recipient's domain.
+    pub catch_all_probe: bool,
+}
+
 /// How far a callout went (mirrors the WIT `callout-result`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CalloutResult {
@@ -158,19 +171,19 @@ impl Callouts {
         }
     }
 
-    /// Probes `recipient` at `addr`, introducing ourselves as `helo_name`; with
+    /// Makes the callout `request`: probes its recipient at its address; with
     /// `catch_all_probe`, an accepted recipient is followed by a random local part at its
     /// domain. A cached answer for the recipient (compared case-insensitively), for its
     /// domain accepting any address, or a cached refusal by the server, is returned without
     /// any connection. Unsafe arguments, an address in a special-purpose network that is not
     /// allowed, and a server over its rate are refused unconnected.
-    pub async fn probe(
-        &self,
-        addr: SocketAddr,
-        helo_name: &str,
-        recipient: &str,
-        catch_all_probe: bool,
-    ) -> CalloutResult {
+    pub async fn probe(&self, request: Request<'_>) -> CalloutResult {
+        let Request {
+            addr,
+            helo_name,
+            recipient,
+            catch_all_probe,
+        } = request;
         let targets = &self.inner.targets;
         if let Err(why) = check_arguments(helo_name, recipient).and(targets.reachable(addr.ip())) {
             return CalloutResult::Refused(why);
@@ -193,7 +206,10 @@ impl Callouts {
             return CalloutResult::Refused(why);
         }
         let result = self
-            .run(addr, helo_name, recipient, domain_key.is_some())
+            .run(Request {
+                catch_all_probe: domain_key.is_some(),
+                ..request
+            })
             .await;
         let cached = self.lifetime(&result).and_then(|(subject, ttl)| {
             let key = match subject {
@@ -214,13 +230,8 @@ impl Callouts {
         self.inner.connections.load(Ordering::Relaxed)
     }
 
-    async fn run(
-        &self,
-        addr: SocketAddr,
-        helo_name: &str,
-        recipient: &str,
-        catch_all_probe: bool,
-    ) -> CalloutResult {
+    async fn run(&self, request: Request<'_>) -> CalloutResult {
+        let addr = request.addr;
         let config = &self.inner.config;
         let start = Instant::now();
         let total = start + config.total_timeout;
@@ -244,10 +255,7 @@ impl Callouts {
             config,
             total,
         };
-        match dialogue
-            .converse(helo_name, recipient, catch_all_probe)
-            .await
-        {
+        match dialogue.converse(request).await {
             Ok(result) => {
                 dialogue.quit().await;
                 result
@@ -344,12 +352,13 @@ impl Dialogue<'_> {
     /// With `catch_all_probe`, an accepted recipient is followed by `RCPT TO` for a random
     /// local part at its domain; unless that is accepted too (250 or 251), the recipient's
     /// reply stands.
-    async fn converse(
-        &mut self,
-        helo_name: &str,
-        recipient: &str,
-        catch_all_probe: bool,
-    ) -> Result<CalloutResult, String> {
+    async fn converse(&mut self, request: Request<'_>) -> Result<CalloutResult, String> {
+        let Request {
+            helo_name,
+            recipient,
+            catch_all_probe,
+            ..
+        } = request;
         let greeting = self.reply("greeting").await?;
         if !greeting.is_positive() {
             return Ok(CalloutResult::GreetingRejected(greeting));

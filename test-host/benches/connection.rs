@@ -29,7 +29,7 @@ use antispam_host::dns::{
     DnsError, Faults, Query, RecordType, Resolver, ResolverConfig, Transport, ZoneServer,
 };
 use antispam_host::pipeline::{Body, Disposition, Envelope, Outcome};
-use antispam_host::smtp::{CalloutConfig, CalloutResult, Callouts};
+use antispam_host::smtp::{CalloutConfig, CalloutResult, Callouts, Request};
 use test_host::smtp_server::{Behaviour, SmtpServer};
 use test_host::{Harness, MESSAGE, dns_server};
 
@@ -256,12 +256,12 @@ async fn smtp_dialogue(smtp: &SmtpServer) -> Duration {
     for i in 0..21 {
         let start = Instant::now();
         let result = callouts
-            .probe(
-                smtp.addr(),
-                DOMAIN,
-                &format!("probe{i}@dialogue.example"),
-                false,
-            )
+            .probe(Request {
+                addr: smtp.addr(),
+                helo_name: DOMAIN,
+                recipient: &format!("probe{i}@dialogue.example"),
+                catch_all_probe: false,
+            })
             .await;
         times.push(start.elapsed());
         assert!(

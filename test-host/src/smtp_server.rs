@@ -226,7 +226,7 @@ async fn perform(stream: &mut BufReader<TcpStream>, act: Act) -> bool {
 mod tests {
     use std::time::Duration;
 
-    use antispam_host::smtp::{CalloutConfig, CalloutResult, Callouts, Reply};
+    use antispam_host::smtp::{CalloutConfig, CalloutResult, Callouts, Reply, Request};
 
     use super::*;
 
@@ -240,7 +240,12 @@ mod tests {
             ..CalloutConfig::default()
         };
         Callouts::new(cfg)
-            .probe(server.addr(), "antispam.test", recipient, false)
+            .probe(Request {
+                addr: server.addr(),
+                helo_name: "antispam.test",
+                recipient,
+                catch_all_probe: false,
+            })
             .await
     }
 

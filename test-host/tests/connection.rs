@@ -300,6 +300,17 @@ impl Callout {
         );
         out.join("\n")
     }
+
+    /// Checks one message from each of `senders` in turn and snapshots their logs and the
+    /// dialogue as `name`.
+    async fn snapshot_senders(&self, name: &str, senders: &[&str]) {
+        let mut text = Vec::new();
+        for from in senders {
+            text.push(self.check(Some(from)).await);
+        }
+        let text = text.join("\n=====\n");
+        snapshot(name, &format!("{text}\n--\n{}", self.dialogue()));
+    }
 }
 
 /// A command line with a catch-all probe's random hexadecimal digits replaced by `<random>`.
@@ -459,11 +470,8 @@ async fn mailfrom_tarpit_greeting_is_cut_by_the_step_timeout() {
         .expect("SMTP server");
     let callout = callout(1, 20);
     let c = Callout::start(smtp, Faults::default(), &callout).await;
-    let text = c.check(Some("alive@sender.example")).await;
-    snapshot(
-        "mailfrom_tarpit_greeting",
-        &format!("{text}\n--\n{}", c.dialogue()),
-    );
+    c.snapshot_senders("mailfrom_tarpit_greeting", &["alive@sender.example"])
+        .await;
 }
 
 #[tokio::test]
@@ -474,11 +482,8 @@ async fn mailfrom_tarpit_rcpt_is_cut_by_the_total_timeout() {
         .expect("SMTP server");
     let callout = callout(20, 1);
     let c = Callout::start(smtp, Faults::default(), &callout).await;
-    let text = c.check(Some("slow@sender.example")).await;
-    snapshot(
-        "mailfrom_tarpit_rcpt",
-        &format!("{text}\n--\n{}", c.dialogue()),
-    );
+    c.snapshot_senders("mailfrom_tarpit_rcpt", &["slow@sender.example"])
+        .await;
 }
 
 #[tokio::test]
@@ -488,11 +493,8 @@ async fn mailfrom_garbage_to_rcpt() {
         .await
         .expect("SMTP server");
     let c = Callout::start(smtp, Faults::default(), &generous()).await;
-    let text = c.check(Some("odd@sender.example")).await;
-    snapshot(
-        "mailfrom_garbage_rcpt",
-        &format!("{text}\n--\n{}", c.dialogue()),
-    );
+    c.snapshot_senders("mailfrom_garbage_rcpt", &["odd@sender.example"])
+        .await;
 }
 
 #[tokio::test]
@@ -502,23 +504,20 @@ async fn mailfrom_definite_answers_are_cached() {
         .await
         .expect("SMTP server");
     let c = Callout::start(smtp, Faults::default(), &generous()).await;
-    let mut text = Vec::new();
-    for from in [
-        "alive@sender.example",
-        "alive@sender.example",
-        "ghost@sender.example",
-        "ghost@sender.example",
-    ] {
-        text.push(c.check(Some(from)).await);
-    }
+    c.snapshot_senders(
+        "mailfrom_cached",
+        &[
+            "alive@sender.example",
+            "alive@sender.example",
+            "ghost@sender.example",
+            "ghost@sender.example",
+        ],
+    )
+    .await;
     assert_eq!(
         c.smtp.connections(),
         2,
         "the repeated senders were answered from the cache"
-    );
-    snapshot(
-        "mailfrom_cached",
-        &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
     );
 }
 
@@ -529,12 +528,9 @@ async fn mailfrom_loopback_mail_server_is_not_called_by_default() {
         .expect("SMTP server");
     let defaults = "step-timeout-s = 10\ntotal-timeout-s = 20";
     let c = Callout::start(smtp, Faults::default(), defaults).await;
-    let text = c.check(Some("alive@sender.example")).await;
+    c.snapshot_senders("mailfrom_loopback_refused", &["alive@sender.example"])
+        .await;
     assert_eq!(c.smtp.connections(), 0);
-    snapshot(
-        "mailfrom_loopback_refused",
-        &format!("{text}\n--\n{}", c.dialogue()),
-    );
 }
 
 #[tokio::test]
@@ -544,15 +540,12 @@ async fn mailfrom_server_over_its_rate_is_not_called() {
         .expect("SMTP server");
     let limited = format!("{}\nmax-per-server-per-minute = 1", generous());
     let c = Callout::start(smtp, Faults::default(), &limited).await;
-    let mut text = Vec::new();
-    for from in ["alive@sender.example", "other@sender.example"] {
-        text.push(c.check(Some(from)).await);
-    }
-    assert_eq!(c.smtp.connections(), 1);
-    snapshot(
+    c.snapshot_senders(
         "mailfrom_rate_limited",
-        &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
-    );
+        &["alive@sender.example", "other@sender.example"],
+    )
+    .await;
+    assert_eq!(c.smtp.connections(), 1);
 }
 
 #[tokio::test]
@@ -561,18 +554,15 @@ async fn mailfrom_server_refusing_callouts_is_remembered() {
         .await
         .expect("SMTP server");
     let c = Callout::start(smtp, Faults::default(), &generous()).await;
-    let mut text = Vec::new();
-    for from in ["alive@sender.example", "other@sender.example"] {
-        text.push(c.check(Some(from)).await);
-    }
+    c.snapshot_senders(
+        "mailfrom_server_refusal_cached",
+        &["alive@sender.example", "other@sender.example"],
+    )
+    .await;
     assert_eq!(
         c.smtp.connections(),
         1,
         "the second sender was answered from the server cache"
-    );
-    snapshot(
-        "mailfrom_server_refusal_cached",
-        &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
     );
 }
 
@@ -583,26 +573,20 @@ async fn mailfrom_catch_all_detection() {
         .expect("SMTP server");
     let settings = ", detect-catch-all = true";
     let c = Callout::start_with(everyone, Faults::default(), settings, &generous()).await;
-    let mut text = Vec::new();
-    for from in ["alive@sender.example", "other@sender.example"] {
-        text.push(c.check(Some(from)).await);
-    }
-    assert_eq!(c.smtp.connections(), 1, "the domain's answer is cached");
-    snapshot(
+    c.snapshot_senders(
         "mailfrom_catch_all",
-        &format!("{}\n--\n{}", text.join("\n=====\n"), c.dialogue()),
-    );
+        &["alive@sender.example", "other@sender.example"],
+    )
+    .await;
+    assert_eq!(c.smtp.connections(), 1, "the domain's answer is cached");
 
     let users = HashMap::from([("alive".to_string(), Behaviour::Accept)]);
     let strict = SmtpServer::start_with_users(Behaviour::UserUnknown, users)
         .await
         .expect("SMTP server");
     let c = Callout::start_with(strict, Faults::default(), settings, &generous()).await;
-    let text = c.check(Some("alive@sender.example")).await;
-    snapshot(
-        "mailfrom_not_catch_all",
-        &format!("{text}\n--\n{}", c.dialogue()),
-    );
+    c.snapshot_senders("mailfrom_not_catch_all", &["alive@sender.example"])
+        .await;
 }
 
 #[tokio::test]

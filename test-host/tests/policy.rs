@@ -63,6 +63,13 @@ fn sender(ip: &str, helo: Option<&str>, from: &str) -> Envelope {
 const SPAMMY: &[u8] =
     b"From: seller@spam.example\r\nSubject: offer\r\n\r\nOur Wholesale   Products are cheap.\r\n";
 
+/// Checks the spammy message from seller@spam.example, client 192.0.2.99 (on two lists),
+/// with `helo`; returns the snapshot text.
+async fn spammy(h: &Harness, helo: Option<&str>) -> String {
+    h.check(&sender("192.0.2.99", helo, "seller@spam.example"), SPAMMY)
+        .await
+}
+
 #[tokio::test]
 async fn domain_settings_are_added_at_start() {
     let (h, _dns) = harness("").await;
@@ -73,12 +80,7 @@ async fn domain_settings_are_added_at_start() {
 async fn below_threshold_adds_headers_and_goes_on_to_content() {
     let (h, _dns) = harness("delete-after = 5\nprefix-subject = true").await;
     h.take_log();
-    let text = h
-        .check(
-            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
-            SPAMMY,
-        )
-        .await;
+    let text = spammy(&h, Some("localhost")).await;
     snapshot("policy_below_threshold", &text);
 }
 
@@ -86,9 +88,7 @@ async fn below_threshold_adds_headers_and_goes_on_to_content() {
 async fn reaching_the_threshold_deletes_and_stops() {
     let (h, _dns) = harness("delete-after = 3").await;
     h.take_log();
-    let text = h
-        .check(&sender("192.0.2.99", None, "seller@spam.example"), SPAMMY)
-        .await;
+    let text = spammy(&h, None).await;
     snapshot("policy_threshold_reached", &text);
 }
 
@@ -113,9 +113,7 @@ async fn threshold_above_the_number_of_checks_is_rejected() {
 async fn trusted_address_skips_every_check() {
     let (h, dns) = harness("trusted-ips = [\"10.0.0.0/255.0.0.0\", \"192.0.2.0/24\"]").await;
     h.take_log();
-    let text = h
-        .check(&sender("192.0.2.99", None, "seller@spam.example"), SPAMMY)
-        .await;
+    let text = spammy(&h, None).await;
     assert_eq!(dns.queries(), 0, "no DNS query for a trusted address");
     snapshot("policy_trusted_address", &text);
 }
@@ -124,12 +122,7 @@ async fn trusted_address_skips_every_check() {
 async fn whitelisted_sender_skips_content_filtering() {
     let (h, _dns) = harness("whitelist = [\"Spam.Example\"]").await;
     h.take_log();
-    let text = h
-        .check(
-            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
-            SPAMMY,
-        )
-        .await;
+    let text = spammy(&h, Some("localhost")).await;
     snapshot("policy_whitelist_content_only", &text);
 }
 
@@ -138,12 +131,7 @@ async fn whitelisted_sender_skips_everything_when_not_content_only() {
     let (h, dns) =
         harness("whitelist = [\"SELLER@spam.example\"]\nwhitelist-content-only = false").await;
     h.take_log();
-    let text = h
-        .check(
-            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
-            SPAMMY,
-        )
-        .await;
+    let text = spammy(&h, Some("localhost")).await;
     assert_eq!(dns.queries(), 0, "no connection check ran");
     snapshot("policy_whitelist_everything", &text);
 }
@@ -187,12 +175,7 @@ async fn a_connection_check_in_dry_run_is_logged_but_never_counted() {
         .await
         .expect("host starts");
     h.take_log();
-    let text = h
-        .check(
-            &sender("192.0.2.99", Some("localhost"), "seller@spam.example"),
-            SPAMMY,
-        )
-        .await;
+    let text = spammy(&h, Some("localhost")).await;
     snapshot("policy_dry_run", &text);
 
     let err = Harness::start(&dry_run_lists("delete-after = 3", "none"), &vars, &[])

@@ -223,12 +223,12 @@ impl smtp::Host for HostState {
         let callouts = self.services.callouts.clone();
         let addr = SocketAddr::new(ip, request.port);
         let result = self
-            .waiting(callouts.probe(
+            .waiting(callouts.probe(crate::smtp::Request {
                 addr,
-                &request.helo_name,
-                &request.recipient,
-                request.catch_all_probe,
-            ))
+                helo_name: &request.helo_name,
+                recipient: &request.recipient,
+                catch_all_probe: request.catch_all_probe,
+            }))
             .await;
         Ok(callout_to_wit(result))
     }

@@ -110,6 +110,20 @@ fn config() -> CalloutConfig {
     }
 }
 
+fn request<'a>(
+    addr: SocketAddr,
+    helo_name: &'a str,
+    recipient: &'a str,
+    catch_all_probe: bool,
+) -> Request<'a> {
+    Request {
+        addr,
+        helo_name,
+        recipient,
+        catch_all_probe,
+    }
+}
+
 fn reply(code: u16, text: &str) -> Reply {
     Reply {
         code,
@@ -119,7 +133,7 @@ fn reply(code: u16, text: &str) -> Reply {
 
 async fn probe(callouts: &Callouts, script: &Script, recipient: &str) -> CalloutResult {
     callouts
-        .probe(script.addr, "antispam.test", recipient, false)
+        .probe(request(script.addr, "antispam.test", recipient, false))
         .await
 }
 
@@ -284,7 +298,7 @@ async fn refused_connection_is_connect_failed() {
     drop(listener);
     let callouts = Callouts::new(config());
     let result = callouts
-        .probe(addr, "antispam.test", "user@example.test", false)
+        .probe(request(addr, "antispam.test", "user@example.test", false))
         .await;
     assert!(
         matches!(result, CalloutResult::ConnectFailed(ref why) if why.contains("failed")),
@@ -357,7 +371,9 @@ async fn injection_is_refused_before_connecting() {
         ("antispam.test\r\nDATA", "a@example.test"),
         ("two words", "a@example.test"),
     ] {
-        let result = callouts.probe(script.addr, helo, rcpt, false).await;
+        let result = callouts
+            .probe(request(script.addr, helo, rcpt, false))
+            .await;
         assert!(
             matches!(result, CalloutResult::Refused(ref why) if why.starts_with("refused to send"))
         );
@@ -444,7 +460,12 @@ async fn catch_all_probe_asks_for_a_random_address_at_the_domain() {
     .await;
     let callouts = Callouts::new(config());
     let result = callouts
-        .probe(script.addr, "antispam.test", "a@Example.test", true)
+        .probe(request(
+            script.addr,
+            "antispam.test",
+            "a@Example.test",
+            true,
+        ))
         .await;
     assert_eq!(
         result,
@@ -470,12 +491,22 @@ async fn catch_all_probe_asks_for_a_random_address_at_the_domain() {
     assert_eq!(commands[4..], ["QUIT"]);
 
     let other = callouts
-        .probe(script.addr, "antispam.test", "b@example.TEST", true)
+        .probe(request(
+            script.addr,
+            "antispam.test",
+            "b@example.TEST",
+            true,
+        ))
         .await;
     assert_eq!(other, result, "the domain's answer is cached");
     assert_eq!(script.accepted(), 1);
     let plain = callouts
-        .probe(script.addr, "antispam.test", "b@example.test", false)
+        .probe(request(
+            script.addr,
+            "antispam.test",
+            "b@example.test",
+            false,
+        ))
         .await;
     assert_eq!(plain, CalloutResult::Rcpt(reply(250, "2.1.0 ok")));
     assert_eq!(
@@ -494,13 +525,23 @@ async fn a_refused_random_address_leaves_the_recipient_accepted() {
         let replies = [EHLO_OK, OK, OK, last];
         let script = Script::start(GREETING, &replies).await;
         let result = Callouts::new(config())
-            .probe(script.addr, "antispam.test", "a@example.test", true)
+            .probe(request(
+                script.addr,
+                "antispam.test",
+                "a@example.test",
+                true,
+            ))
             .await;
         assert_eq!(result, CalloutResult::Rcpt(reply(250, "2.1.0 ok")));
     }
     let refused = Script::start(GREETING, &[EHLO_OK, OK, no_such_user]).await;
     Callouts::new(config())
-        .probe(refused.addr, "antispam.test", "a@example.test", true)
+        .probe(request(
+            refused.addr,
+            "antispam.test",
+            "a@example.test",
+            true,
+        ))
         .await;
     assert_eq!(
         refused.commands().len(),
