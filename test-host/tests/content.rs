@@ -392,6 +392,33 @@ async fn html_all_features_at_once() {
 }
 
 #[tokio::test]
+async fn html_features_beyond_imail() {
+    let checks = [check(
+        "html",
+        "features = [\"hidden-text\", \"data-uri\", \"zero-width\"]\ncount = 2",
+    )];
+    let tricks = "<p>Dear friend, ch&#173;eap m&#8203;eds</p>\
+                  <div style=\"font-size:0px\">Shakespeare sonnet words for the filter</div>\
+                  <a href=\"data:text/html;base64,PGgxPkJhbms8L2gxPg==\">your account</a>";
+    let text = scenario(
+        &checks,
+        &[
+            ("hidden text, data URI, zero-width", alternative("offer", "x", tricks)),
+            (
+                "newsletter with a hidden preheader only",
+                alternative(
+                    "news",
+                    "x",
+                    "<span style=\"display:none !important\">This week: the agenda</span><p>Agenda</p>",
+                ),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_html_features_beyond_imail", &text);
+}
+
+#[tokio::test]
 async fn html_count_of_two_needs_two_distinct_features() {
     let checks = [check(
         "html",

@@ -1,11 +1,12 @@
-//! The eight HTML features of IMail 8.x and their detection in a message's HTML parts.
+//! The eight HTML features of IMail 8.x, three of ours (hidden text, data URIs, zero-width
+//! characters inside words), and their detection in a message's HTML parts.
 
-use antispam_sdk::html::{Document, Tag, link_host, scan};
+use antispam_sdk::html::{Attribute, Document, Tag, link_host, scan};
 use serde::Deserialize;
 
 use crate::domain::{host_in_text, registered_domain};
 
-/// One HTML feature, in IMail's order (the order used in log lines and headers).
+/// One HTML feature, in IMail's order (the order used in log lines and headers), then ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Feature {
@@ -25,11 +26,20 @@ pub enum Feature {
     ScriptTag,
     /// A comment inside a word (`VIA<!-- -->GRA`).
     EmbeddedComment,
+    /// Ours: text in an element styled out of sight (`display:none`, `visibility:hidden`, a
+    /// font size of 0, or of 1px/1pt and less) or marked `hidden`.
+    HiddenText,
+    /// Ours: a `src`, `href`, `background` or `action` that is a `data:` URI (an image or page
+    /// carried inside the message, out of reach of URL lists).
+    DataUri,
+    /// Ours: a zero-width character or soft hyphen between two ASCII letters or digits of the
+    /// visible text (`VIA&#8203;GRA`).
+    ZeroWidth,
 }
 
 impl Feature {
     /// Every feature, in order.
-    pub const ALL: [Feature; 8] = [
+    pub const ALL: [Feature; 11] = [
         Feature::InvalidTag,
         Feature::NestedTable,
         Feature::ImageTag,
@@ -38,6 +48,9 @@ impl Feature {
         Feature::MailtoHyperlink,
         Feature::ScriptTag,
         Feature::EmbeddedComment,
+        Feature::HiddenText,
+        Feature::DataUri,
+        Feature::ZeroWidth,
     ];
 
     /// The name IMail shows (`Invalid Tag`).
@@ -51,6 +64,9 @@ impl Feature {
             Feature::MailtoHyperlink => "Mailto Hyperlink",
             Feature::ScriptTag => "Script Tag",
             Feature::EmbeddedComment => "Embedded Comment",
+            Feature::HiddenText => "Hidden Text",
+            Feature::DataUri => "Data URI",
+            Feature::ZeroWidth => "Zero-Width Character",
         }
     }
 
@@ -65,13 +81,16 @@ impl Feature {
             Feature::MailtoHyperlink => "mailto-hyperlink",
             Feature::ScriptTag => "script-tag",
             Feature::EmbeddedComment => "embedded-comment",
+            Feature::HiddenText => "hidden-text",
+            Feature::DataUri => "data-uri",
+            Feature::ZeroWidth => "zero-width",
         }
     }
 }
 
 /// The first occurrence of each feature found: the tag, comment or URL as written.
 #[derive(Debug, Default)]
-pub struct Findings([Option<String>; 8]);
+pub struct Findings([Option<String>; Feature::ALL.len()]);
 
 impl Findings {
     /// The evidence for `feature`, if it was found.
@@ -98,7 +117,15 @@ pub fn detect(parts: &[String], extra_valid_tags: &[String]) -> Findings {
 fn detect_in(doc: &Document<'_>, extra_valid_tags: &[String], findings: &mut Findings) {
     let mut table_depth: u32 = 0;
     let mut anchor: Option<&Tag<'_>> = None;
-    for tag in &doc.tags {
+    for (i, tag) in doc.tags.iter().enumerate() {
+        if !tag.end {
+            if tag.attributes.iter().any(is_data_uri) {
+                findings.note(Feature::DataUri, tag.raw);
+            }
+            if hides_its_content(tag) && encloses_text(doc, i) {
+                findings.note(Feature::HiddenText, tag.raw);
+            }
+        }
         if !tag.html4 && !extra_valid_tags.iter().any(|t| *t == tag.name) {
             findings.note(Feature::InvalidTag, tag.raw);
         }
@@ -129,6 +156,103 @@ fn detect_in(doc: &Document<'_>, extra_valid_tags: &[String], findings: &mut Fin
     for comment in doc.comments.iter().filter(|c| c.in_word) {
         findings.note(Feature::EmbeddedComment, comment.raw);
     }
+    if let Some(word) = zero_width_in_word(doc) {
+        findings.note(Feature::ZeroWidth, &word);
+    }
+}
+
+/// A link or resource attribute whose value is a `data:` URI.
+fn is_data_uri(a: &Attribute<'_>) -> bool {
+    matches!(&*a.name, "src" | "href" | "background" | "action")
+        && a.value
+            .trim_start()
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("data:"))
+}
+
+/// True for a start tag marked `hidden` or styled out of sight.
+fn hides_its_content(tag: &Tag<'_>) -> bool {
+    if tag.attribute("hidden").is_some() {
+        return true;
+    }
+    let Some(style) = tag.attribute("style") else {
+        return false;
+    };
+    style.split(';').any(|declaration| {
+        let Some((property, value)) = declaration.split_once(':') else {
+            return false;
+        };
+        let value = value.trim().trim_end_matches("!important").trim();
+        match property.trim().to_ascii_lowercase().as_str() {
+            "display" => value.eq_ignore_ascii_case("none"),
+            "visibility" => value.eq_ignore_ascii_case("hidden"),
+            "font-size" => tiny_font(value),
+            _ => false,
+        }
+    })
+}
+
+/// A font size of 0 in any unit, or of at most 1px or 1pt.
+fn tiny_font(value: &str) -> bool {
+    let unit_at = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let Ok(size) = value[..unit_at].parse::<f64>() else {
+        return false;
+    };
+    let unit = value[unit_at..].trim().to_ascii_lowercase();
+    size == 0.0 || (size <= 1.0 && matches!(unit.as_str(), "px" | "pt"))
+}
+
+/// True when the element opened by `doc.tags[open]` has a matching end tag and a letter or
+/// digit of visible text before it. Without an end tag nothing is taken to be hidden.
+fn encloses_text(doc: &Document<'_>, open: usize) -> bool {
+    let tag = &doc.tags[open];
+    let mut depth = 0u32;
+    for later in &doc.tags[open + 1..] {
+        if later.name != tag.name {
+            continue;
+        }
+        if !later.end {
+            depth += 1;
+        } else if depth > 0 {
+            depth -= 1;
+        } else {
+            let inside = doc
+                .text
+                .get(tag.text_pos..later.text_pos)
+                .unwrap_or_default();
+            return inside.chars().any(char::is_alphanumeric);
+        }
+    }
+    false
+}
+
+/// The first word of the visible text with an invisible character (dropped by the scanner)
+/// between two ASCII letters or digits (scripts that need joiners are not ASCII), the word's
+/// invisible characters shown as `<U+200B>`.
+fn zero_width_in_word(doc: &Document<'_>) -> Option<String> {
+    let text = &doc.text;
+    let ascii_word_char = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    let &(at, _) = doc.invisibles.iter().find(|&&(at, _)| {
+        ascii_word_char(text[..at].chars().next_back())
+            && ascii_word_char(text[at..].chars().next())
+    })?;
+    let start = text[..at].rfind(' ').map_or(0, |p| p + 1);
+    let end = text[at..].find(' ').map_or(text.len(), |p| at + p);
+    let mut word = String::new();
+    let mut from = start;
+    for &(pos, c) in doc
+        .invisibles
+        .iter()
+        .filter(|(pos, _)| (start..=end).contains(pos))
+    {
+        word.push_str(&text[from..pos]);
+        word.push_str(&format!("<U+{:04X}>", c as u32));
+        from = pos;
+    }
+    word.push_str(&text[from..end]);
+    Some(word)
 }
 
 /// Notes a hyperlink or mailto hyperlink; true when the tag is a link with an `href`.
@@ -273,6 +397,64 @@ mod tests {
             one(Feature::EmbeddedComment, "<!Z>")
         );
         assert!(found("<!-- header --><p>text</p> <!-- x --> more").is_empty());
+    }
+
+    #[test]
+    fn hidden_text_needs_a_hiding_style_and_text_inside() {
+        for hidden in [
+            "<div style=\"display: none\">cheap meds</div>",
+            "<span style='color:red; VISIBILITY:hidden !important'>x</span>",
+            "<p style=\"font-size:0\">buy</p>",
+            "<font style=\"font-size: 1px\">buy</font>",
+            "<div hidden><div>nested</div>text</div>",
+        ] {
+            let tag = &hidden[..=hidden.find('>').unwrap()];
+            assert_eq!(found(hidden), one(Feature::HiddenText, tag), "{hidden}");
+        }
+        for shown in [
+            "<div style=\"display:block\">text</div>",
+            "<p style=\"font-size:1em\">text</p>",
+            "<p style=\"font-size:12px\">text</p>",
+            "<div style=\"display:none\"> </div>",
+            "<div style=\"display:none\">never closed",
+            "<td style=\"display:none\"></td><td>after</td>",
+        ] {
+            assert!(found(shown).is_empty(), "{shown}");
+        }
+    }
+
+    #[test]
+    fn data_uris_in_links_and_resources() {
+        let img = "<img src=\" DATA:image/png;base64,iVBORw0KGgo=\">";
+        let f = found(img);
+        assert!(f.contains(&(Feature::DataUri, img.to_string())), "{f:?}");
+        let link = "<a href=\"data:text/html,<h1>bank</h1>\">log in</a>";
+        assert!(found(link).iter().any(|(k, _)| *k == Feature::DataUri));
+        assert!(
+            found("<a title=\"data:x\" href=\"http://a.example\">a</a>")
+                .iter()
+                .all(|(k, _)| *k != Feature::DataUri)
+        );
+    }
+
+    #[test]
+    fn zero_width_characters_inside_words() {
+        assert_eq!(
+            found("Buy VIA&#8203;GRA now"),
+            one(Feature::ZeroWidth, "VIA<U+200B>GRA")
+        );
+        assert_eq!(
+            found("cheap m\u{ad}e\u{feff}ds"),
+            one(Feature::ZeroWidth, "m<U+00AD>e<U+FEFF>ds")
+        );
+        for clean in [
+            "a \u{200b}word",
+            "word\u{200b} next",
+            "\u{645}\u{200c}\u{6cc}",
+            "\u{1f469}\u{200d}\u{1f4bb}",
+        ] {
+            assert!(found(clean).is_empty(), "{clean:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! IMail's HTML feature filter: a message is spam when its HTML parts show at least `count`
 //! of the selected features (Invalid Tag, Nested Table, Image Tag, Deceptive URL, Hyperlink,
-//! Mailto Hyperlink, Script Tag, Embedded Comment). There are no weights: each feature counts
-//! once, however often it occurs.
+//! Mailto Hyperlink, Script Tag, Embedded Comment, and ours: Hidden Text, Data URI,
+//! Zero-Width Character). There are no weights: each feature counts once, however often it
+//! occurs.
 
 mod domain;
 mod features;

@@ -242,3 +242,29 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn our_features_log_in_the_same_shape_after_imail_s() {
+    let toml =
+        "features = [\"zero-width\", \"hidden-text\", \"data-uri\", \"image-tag\"]\ncount = 4";
+    let html = "<img src=\"data:image/gif;base64,R0lGOD\">\
+                <div style=\"display:none\">hidden words</div><p>ch&#173;eap</p>";
+    let out = run(toml, &[html]);
+    assert_eq!(
+        lines(&out),
+        [
+            "Verbose: Matched Image Tag feature [<img src=\"data:image/gif;base64,R0lGOD\">]",
+            "Verbose: Matched Hidden Text feature [<div style=\"display:none\">]",
+            "Verbose: Matched Data URI feature [<img src=\"data:image/gif;base64,R0lGOD\">]",
+            "Verbose: Matched Zero-Width Character feature [ch<U+00AD>eap]",
+            "Normal: matched HTML features [Image Tag, Hidden Text, Data URI, Zero-Width Character]",
+        ]
+    );
+    assert_eq!(
+        header(&out),
+        Some((
+            "X-IMAIL-SPAM-HTML-FEATURES".into(),
+            "(MSG1,image-tag,hidden-text,data-uri,zero-width)".into()
+        ))
+    );
+}

@@ -34,6 +34,9 @@ pub struct Document<'a> {
     pub tags: Vec<Tag<'a>>,
     /// Every comment (`<!--…-->`, and the bogus `<!…>` and `<?…>` forms), in document order.
     pub comments: Vec<Comment<'a>>,
+    /// Every invisible character dropped from the text (NUL, zero-width characters, soft
+    /// hyphen), with the byte offset in [`Document::text`] where it stood.
+    pub invisibles: Vec<(usize, char)>,
 }
 
 /// One start or end tag.
@@ -102,6 +105,7 @@ pub fn scan(html: &str) -> Document<'_> {
             text: String::with_capacity(html.len() / 2),
             tags: Vec::with_capacity(html.len() / 50),
             comments: Vec::new(),
+            invisibles: Vec::new(),
         },
     };
     scanner.run();
@@ -144,6 +148,9 @@ impl<'a> Scanner<'a> {
             doc.text.pop();
         }
         let len = doc.text.len();
+        for (pos, _) in &mut doc.invisibles {
+            *pos = (*pos).min(len);
+        }
         for tag in &mut doc.tags {
             tag.text_pos = tag.text_pos.min(len);
         }
@@ -409,6 +416,7 @@ impl<'a> Scanner<'a> {
     fn push_char(&mut self, c: char) {
         let text = &mut self.doc.text;
         if is_invisible(c) {
+            self.doc.invisibles.push((text.len(), c));
             return;
         }
         if c.is_whitespace() {

@@ -70,6 +70,16 @@ fn entities_are_decoded() {
 }
 
 #[test]
+fn invisible_characters_are_recorded_where_they_stood() {
+    let doc = scan("fr&shy;ee m&#8203;oney\u{feff} ");
+    assert_eq!(doc.text, "free money");
+    assert_eq!(
+        doc.invisibles,
+        [(2, '\u{ad}'), (6, '\u{200b}'), (10, '\u{feff}')]
+    );
+}
+
+#[test]
 fn invalid_tags_keep_their_text() {
     assert_eq!(text("<comment>Get Rich</comment> quick"), "Get Rich quick");
     assert_eq!(
