@@ -193,6 +193,9 @@ pub struct DomainSection {
     /// The prefix text (at most 255 characters).
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: Spanned<String>,
+    /// A header field naming each check's verdict (`dnsbl=fail; helo=pass; ...`), added to
+    /// every message that is not deleted; absent = none.
+    pub result_header: Option<Spanned<String>>,
     /// Client addresses (`a.b.c.d`, `net/len`, or `addr/netmask`) that skip every check.
     #[serde(default)]
     pub trusted_ips: Vec<Spanned<String>>,
@@ -325,6 +328,15 @@ impl Config {
                     "longer than 255 characters".into(),
                 ));
             }
+            if let Some(name) = &d.result_header
+                && !is_field_name(name.get_ref())
+            {
+                return Err(err(
+                    Some(name.span()),
+                    "result-header",
+                    format!("{:?} is not a header field name", name.get_ref()),
+                ));
+            }
             for ip in &d.trusted_ips {
                 parse_net(ip.get_ref()).map_err(|m| err(Some(ip.span()), "trusted-ips", m))?;
             }
@@ -403,6 +415,11 @@ fn unknown_key_span(
         offset += line.len();
     }
     None
+}
+
+/// True for an RFC 5322 field name: 1 to 76 printable ASCII characters other than `:`.
+fn is_field_name(name: &str) -> bool {
+    (1..=76).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
 }
 
 /// Parses a DNS server as `addr` (port 53) or `addr:port` / `[v6]:port`.
@@ -496,6 +513,21 @@ mod tests {
             parse_net("2001:db8::/32").unwrap().to_string(),
             "2001:db8::/32"
         );
+    }
+
+    #[test]
+    fn result_header_must_be_a_field_name() {
+        let domain =
+            |name: &str| format!("[[domain]]\nname = \"a.example\"\nresult-header = \"{name}\"\n");
+        assert!(parse(&domain("X-Antispam-Result")).is_ok());
+        for bad in ["", "X Result", "X-Result:", "X-\u{e9}"] {
+            let e = parse(&domain(bad)).unwrap_err();
+            assert_eq!(
+                (e.line, e.key.as_str()),
+                (3, "result-header"),
+                "{bad:?}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct Domain {
     pub total_checks: u32,
     /// The subject prefix applied when a connection check failed (when enabled).
     pub subject_prefix: Option<String>,
+    /// The header field that names each check's verdict, if configured.
+    pub result_header: Option<String>,
     /// Client networks that skip every check.
     pub trusted: Vec<IpNet>,
     /// White-listed senders (lower-case addresses or domains).
@@ -217,6 +219,7 @@ pub async fn build(
         delete_after,
         total_checks,
         subject_prefix: d.prefix_subject.then(|| d.subject_prefix.get_ref().clone()),
+        result_header: d.result_header.as_ref().map(|h| h.get_ref().clone()),
         trusted: d
             .trusted_ips
             .iter()

@@ -106,17 +106,25 @@ pub enum VerdictKind {
     Error,
 }
 
+impl VerdictKind {
+    /// The verdict as one word: `pass`, `fail`, `trusted-fail`, `inconclusive`,
+    /// `not-applicable`, `error` (the WIT's names).
+    pub fn key(self) -> &'static str {
+        match self {
+            VerdictKind::Pass => "pass",
+            VerdictKind::Fail => "fail",
+            VerdictKind::TrustedFail => "trusted-fail",
+            VerdictKind::Inconclusive => "inconclusive",
+            VerdictKind::NotApplicable => "not-applicable",
+            VerdictKind::Error => "error",
+        }
+    }
+}
+
 impl std::fmt::Display for CheckResult {
     /// `name: verdict (1.2 ms)`, then `: reason` when there is one.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verdict = match self.verdict {
-            VerdictKind::Pass => "pass",
-            VerdictKind::Fail => "fail",
-            VerdictKind::TrustedFail => "trusted fail",
-            VerdictKind::Inconclusive => "inconclusive",
-            VerdictKind::NotApplicable => "not applicable",
-            VerdictKind::Error => "error",
-        };
+        let verdict = self.verdict.key();
         let ms = self.elapsed.as_secs_f64() * 1000.0;
         write!(f, "{}: {verdict} ({ms:.1} ms)", self.check)?;
         if !self.reason.is_empty() {
@@ -264,7 +272,10 @@ impl Antispam {
             .to_ascii_lowercase();
         let mut run = MessageRun::new(&message_id, &domain_name);
         match self.domains().get(&domain_name).cloned() {
-            Some(domain) => run.filter(&domain, envelope, body).await,
+            Some(domain) => {
+                run.filter(&domain, envelope, body).await;
+                run.add_result_header(&domain);
+            }
             None => run.log(
                 Level::Normal,
                 format!("Unable to find AntiSpam Host Information for {domain_name}"),
@@ -299,6 +310,35 @@ impl MessageRun {
     fn log(&mut self, level: Level, text: impl Into<String>) {
         let line = LogLine::new(level, &self.outcome.message_id, &self.outcome.domain, text);
         self.outcome.log.push(line);
+    }
+
+    /// Adds the domain's result header, if it has one, to a message that is kept and was
+    /// checked: `name=verdict` per check in judging order, `; `-separated. Check names are
+    /// reduced to letters, digits, `.`, `_` and `-` so the field stays one clean line.
+    fn add_result_header(&mut self, domain: &Domain) {
+        let Some(field) = &domain.result_header else {
+            return;
+        };
+        if self.deleted() || self.outcome.results.is_empty() {
+            return;
+        }
+        let value: Vec<String> = self
+            .outcome
+            .results
+            .iter()
+            .map(|r| {
+                let name: String = r
+                    .check
+                    .chars()
+                    .map(|c| match c {
+                        'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '_' | '-' => c,
+                        _ => '_',
+                    })
+                    .collect();
+                format!("{name}={}", r.verdict.key())
+            })
+            .collect();
+        self.outcome.headers.push((field.clone(), value.join("; ")));
     }
 
     fn deleted(&self) -> bool {

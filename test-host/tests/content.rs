@@ -706,7 +706,7 @@ async fn each_check_reports_its_verdict_and_reason_in_order() {
     );
     let shown = outcome.results[3].to_string();
     assert!(
-        shown.starts_with("bayes: not applicable (") && shown.ends_with(" ms)"),
+        shown.starts_with("bayes: not-applicable (") && shown.ends_with(" ms)"),
         "{shown}"
     );
 }

@@ -194,3 +194,17 @@ async fn a_connection_check_in_dry_run_is_logged_but_never_counted() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn result_header_names_each_check_s_verdict() {
+    let (h, _dns) = harness("delete-after = 5\nresult-header = \"X-Antispam-Result\"").await;
+    h.take_log();
+    let text = spammy(&h, Some("localhost")).await;
+    snapshot("policy_result_header", &text);
+    let (deleted, _dns) = harness("delete-after = 2\nresult-header = \"X-Antispam-Result\"").await;
+    let text = spammy(&deleted, Some("localhost")).await;
+    assert!(
+        !text.contains("X-Antispam-Result"),
+        "not on a deleted message: {text}"
+    );
+}
