@@ -75,6 +75,31 @@ impl Domain {
                 .all(|c| c.limits == limits_for(config, &c.section, verbose) && c.current())
     }
 
+    /// One line on the domain's chain: its checks in order (a dry run marked), and its
+    /// "delete after N of M" policy.
+    pub fn summary(&self) -> String {
+        let mut checks: Vec<String> = Vec::new();
+        for (check, action) in self.connection.iter().chain(&self.content) {
+            let mark = match action {
+                Action::None => " (dry run)",
+                Action::Delete => " (deletes)",
+                Action::XHeader => "",
+            };
+            checks.push(format!("{}{mark}", check.name));
+        }
+        let policy = match self.delete_after {
+            Some(n) => format!("delete after {n} of {}", self.total_checks),
+            None => format!("never deleted on count ({} counted)", self.total_checks),
+        };
+        format!(
+            "{}: {} connection and {} content checks: {}; {policy}",
+            self.name,
+            self.connection.len(),
+            self.content.len(),
+            checks.join(", ")
+        )
+    }
+
     /// The component and settings files this domain was built from (watched for changes).
     pub fn files(&self) -> impl Iterator<Item = &Path> {
         self.checks

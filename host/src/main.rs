@@ -34,6 +34,17 @@ enum Command {
     /// Loads the configuration and keeps its settings live: reloads changed domains when the
     /// file changes or on SIGHUP, logging what was reloaded, until interrupted.
     Watch(WatchArgs),
+    /// Loads the configuration as `check` and `watch` would (every component loaded and
+    /// configured with its settings and files), prints each domain's chain, and exits:
+    /// 0 when it is valid, 2 with the error (file, line, key) when it is not.
+    Validate(ValidateArgs),
+}
+
+#[derive(clap::Args)]
+struct ValidateArgs {
+    /// The configuration file.
+    #[arg(long)]
+    config: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -96,6 +107,7 @@ fn main() -> ExitCode {
         Command::Train(args) => antispam_host::train::run(&args),
         Command::Eval(args) => runtime.block_on(antispam_host::eval::run(&args)).map(drop),
         Command::Watch(args) => runtime.block_on(watch(args)),
+        Command::Validate(args) => runtime.block_on(validate(args)),
     };
     match done {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,6 +123,23 @@ async fn watch(args: WatchArgs) -> anyhow::Result<()> {
     let watcher = antispam_host::watch::spawn(engine, poll);
     tokio::signal::ctrl_c().await?;
     watcher.abort();
+    Ok(())
+}
+
+async fn validate(args: ValidateArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args.config)?;
+    let names: Vec<String> = config
+        .domains
+        .iter()
+        .map(|d| d.get_ref().name.clone())
+        .collect();
+    let engine = Antispam::start(config, LogSink::capture(false).0).await?;
+    for name in names {
+        if let Some(domain) = engine.domain(&name) {
+            println!("{}", domain.summary());
+        }
+    }
+    println!("{}: valid", args.config.display());
     Ok(())
 }
 

@@ -232,6 +232,11 @@ impl Antispam {
         Ok(())
     }
 
+    /// The live settings of the receiving domain `name` (case-insensitive).
+    pub fn domain(&self, name: &str) -> Option<Arc<Domain>> {
+        self.domains().get(&name.to_ascii_lowercase()).cloned()
+    }
+
     /// The files whose change calls for a reload: the configuration file and the component and
     /// settings files of every live domain, sorted, each once.
     pub fn watched_files(&self) -> Vec<std::path::PathBuf> {

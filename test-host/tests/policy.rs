@@ -177,6 +177,17 @@ async fn a_connection_check_in_dry_run_is_logged_but_never_counted() {
     h.take_log();
     let text = spammy(&h, Some("localhost")).await;
     snapshot("policy_dry_run", &text);
+    let summary = h
+        .engine
+        .domain("Example.COM")
+        .expect("configured")
+        .summary();
+    assert_eq!(
+        summary,
+        "example.com: 3 connection and 1 content checks: dnsbl (dry run), helo, revdns, phrase; \
+         delete after 2 of 2"
+    );
+    assert!(h.engine.domain("other.example").is_none());
 
     let err = Harness::start(&dry_run_lists("delete-after = 3", "none"), &vars, &[])
         .await
