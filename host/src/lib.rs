@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod runtime;
 pub mod services;
 pub mod smtp;
+pub mod snapshot;
 pub mod train;
 pub mod watch;
 

@@ -38,6 +38,10 @@ enum Command {
     /// configured with its settings and files), prints each domain's chain, and exits:
     /// 0 when it is valid, 2 with the error (file, line, key) when it is not.
     Validate(ValidateArgs),
+    /// Runs snapshot cases (an envelope and a message file each, in TOML) through the chain
+    /// and compares each log with the case's `.snap` file (`--update` writes them).
+    /// Exit status: 0 all match, 1 a snapshot changed or is missing, 2 an error.
+    Snapshot(antispam_host::snapshot::SnapshotArgs),
 }
 
 #[derive(clap::Args)]
@@ -104,6 +108,13 @@ fn main() -> ExitCode {
     };
     let done = match cli.command {
         Command::Check(args) => return runtime.block_on(check(args)),
+        Command::Snapshot(args) => {
+            return match runtime.block_on(antispam_host::snapshot::run(&args)) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(e) => fail(&format!("{e:#}")),
+            };
+        }
         Command::Train(args) => antispam_host::train::run(&args),
         Command::Eval(args) => runtime.block_on(antispam_host::eval::run(&args)).map(drop),
         Command::Watch(args) => runtime.block_on(watch(args)),

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use antispam_host::config::Config;
 use antispam_host::dns::{Faults, Zone, ZoneServer};
 use antispam_host::log::{Captured, LogSink};
-use antispam_host::pipeline::{Antispam, Body, Disposition, Envelope, Outcome};
+use antispam_host::pipeline::{Antispam, Body, Envelope};
 
-/// The message id every scenario uses, so snapshots do not change run to run.
-pub const MESSAGE_ID: &str = "00000000deadbeef";
+/// The message id every scenario uses, so snapshots do not change run to run, and the
+/// snapshot text of an outcome: the same as `antispam snapshot` writes.
+pub use antispam_host::snapshot::{MESSAGE_ID, report};
 
 /// A running host on a configuration written to a temporary folder.
 pub struct Harness {
@@ -94,30 +95,6 @@ pub fn envelope(client_ip: &str) -> Envelope {
         mail_from: None,
         recipients: vec!["postmaster@example.com".to_string()],
     }
-}
-
-/// The snapshot text of an outcome: every log line (verbose included) without the time,
-/// then the X-headers, the subject prefix and the disposition.
-pub fn report(outcome: &Outcome) -> String {
-    let mut out: Vec<String> = outcome
-        .log
-        .iter()
-        .map(|l| format!("{:7} {}", format!("{:?}", l.level).to_lowercase(), l.text))
-        .collect();
-    out.push("--".into());
-    out.extend(outcome.headers.iter().map(|(n, v)| format!("{n}: {v}")));
-    if let Some(p) = &outcome.subject_prefix {
-        out.push(format!("Subject prefix: {p}"));
-    }
-    out.push(match &outcome.disposition {
-        Disposition::Clean => "outcome: clean".to_string(),
-        Disposition::Marked => "outcome: marked".to_string(),
-        Disposition::Deleted(why) => format!("outcome: deleted ({why})"),
-    });
-    if outcome.errors > 0 {
-        out.push(format!("errors: {}", outcome.errors));
-    }
-    out.join("\n")
 }
 
 /// Compares `text` with the snapshot `name` in the top-level `snapshots/` folder.
