@@ -493,6 +493,59 @@ mod tests {
         assert_eq!(CalloutSection::default().max_per_server_per_minute, 30);
     }
 
+    /// Lines a configuration is made of, valid and not, for the property test below.
+    const LINES: &[&str] = &[
+        "[log]",
+        "[engine]",
+        "[resolver]",
+        "[callout]",
+        "[[domain]]",
+        "[[domain.check]]",
+        "[[domain.check.settings.lists]]",
+        "[domain.check.settings]",
+        "verbose = true",
+        "format = \"json\"",
+        "cpu-ms = 5",
+        "memory-mb = -1",
+        "servers = [\"127.0.0.1:53\", \"nonsense\"]",
+        "allow-networks = [\"127.0.0.0/8\", \"10.0.0.0/33\"]",
+        "max-per-server-per-minute = 4294967296",
+        "name = \"example.com\"",
+        "name = \"Example.COM\"",
+        "delete-after = 0",
+        "delete-after = 3",
+        "trusted-ips = [\"10.0.0.0/255.0.0.0\", \"300.1.1.1\"]",
+        "result-header = \"X Bad\"",
+        "subject-prefix = \"\u{e9}\"",
+        "component = \"dnsbl.wasm\"",
+        "action = \"delete\"",
+        "settings = { x = 1 }",
+        "zone = \"bl.example\"",
+        "bogus = 1",
+        "= 1",
+        "[",
+        "\"unterminated",
+        "",
+    ];
+
+    proptest::proptest! {
+        /// Any configuration text, however broken, gives a configuration or an error naming
+        /// a line of the text, never a panic.
+        #[test]
+        fn any_text_parses_or_errs_with_a_line(
+            lines in proptest::collection::vec(proptest::sample::select(LINES), 0..40),
+            noise in "\\PC{0,40}",
+            at in 0usize..40,
+        ) {
+            let mut lines: Vec<&str> = lines;
+            lines.insert(at.min(lines.len()), &noise);
+            let text = lines.join("\n");
+            if let Err(e) = parse(&text) {
+                proptest::prop_assert!(e.line <= text.lines().count() + 1, "{e}");
+            }
+        }
+    }
+
     #[test]
     fn log_format_is_text_or_json() {
         assert_eq!(parse("").unwrap().log.format, LogFormat::Text);
