@@ -1,16 +1,18 @@
 //! `antispam eval`: runs labelled mail through the configured chain (the real components,
 //! in wasm) and reports the confusion matrix, the error rates, the throughput on one core and
-//! the peak memory. It is also the project's end-to-end throughput bench.
+//! the peak memory, and what each check said of the good mail and of the spam (so a check in
+//! dry run shows what it would catch, and what it would wrongly catch, before it counts). It
+//! is also the project's end-to-end throughput bench.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
 use crate::config::Config;
 use crate::corpus::{self, Sample};
 use crate::log::LogSink;
-use crate::pipeline::{Antispam, Body, Disposition, Envelope};
+use crate::pipeline::{Antispam, Body, Disposition, Envelope, VerdictKind};
 
 /// Arguments of `antispam eval`.
 #[derive(Debug, Clone, clap::Args)]
@@ -45,8 +47,29 @@ pub struct Report {
     pub false_negatives: Vec<String>,
     /// Checks that errored.
     pub errors: usize,
+    /// What each check said (first round), in chain order.
+    pub checks: Vec<CheckTally>,
     /// Messages checked per second (all rounds).
     pub per_second: f64,
+}
+
+/// What one check said of the evaluated mail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckTally {
+    /// The check's display name.
+    pub name: String,
+    /// Good messages it failed (whether or not its action let that count).
+    pub good_failed: usize,
+    /// Spam messages it failed.
+    pub spam_failed: usize,
+    /// Messages it could not decide.
+    pub inconclusive: usize,
+    /// Messages on which it lost its result.
+    pub errors: usize,
+    /// Messages it ran on.
+    pub runs: usize,
+    /// Time spent in its calls.
+    pub time: Duration,
 }
 
 /// Runs `antispam eval` on the current thread (one core) and prints the report.
@@ -93,6 +116,7 @@ pub async fn measure(engine: &Antispam, domain: &str, samples: &[Sample], rounds
                 continue;
             }
             report.errors += outcome.errors;
+            tally(&mut report.checks, &outcome.results, sample.spam);
             match (sample.spam, outcome.disposition == Disposition::Clean) {
                 (false, true) => report.true_negatives += 1,
                 (false, false) => report.false_positives.push(sample.name.clone()),
@@ -103,6 +127,33 @@ pub async fn measure(engine: &Antispam, domain: &str, samples: &[Sample], rounds
     }
     report.per_second = (samples.len() * rounds) as f64 / start.elapsed().as_secs_f64();
     report
+}
+
+/// Adds one message's check results to the tallies (a check's tally is found by name, in the
+/// order the checks first reported).
+fn tally(checks: &mut Vec<CheckTally>, results: &[crate::pipeline::CheckResult], spam: bool) {
+    for result in results {
+        let at = match checks.iter().position(|c| c.name == result.check) {
+            Some(at) => at,
+            None => {
+                checks.push(CheckTally {
+                    name: result.check.clone(),
+                    ..CheckTally::default()
+                });
+                checks.len() - 1
+            }
+        };
+        let t = &mut checks[at];
+        t.runs += 1;
+        t.time += result.elapsed;
+        match (result.verdict, spam) {
+            (VerdictKind::Fail | VerdictKind::TrustedFail, false) => t.good_failed += 1,
+            (VerdictKind::Fail | VerdictKind::TrustedFail, true) => t.spam_failed += 1,
+            (VerdictKind::Inconclusive, _) => t.inconclusive += 1,
+            (VerdictKind::Error, _) => t.errors += 1,
+            (VerdictKind::Pass | VerdictKind::NotApplicable, _) => {}
+        }
+    }
 }
 
 fn print(r: &Report, checked: usize, list_errors: bool) {
@@ -143,6 +194,20 @@ fn print(r: &Report, checked: usize, list_errors: bool) {
     );
     if let Some(peak) = peak_memory_kib() {
         println!("peak memory:     {:.1} MiB", peak as f64 / 1024.0);
+    }
+    println!("check            fails on good      fails on spam   inconclusive  errors  mean time");
+    for c in &r.checks {
+        let mean = c.time.as_secs_f64() * 1e6 / c.runs.max(1) as f64;
+        println!(
+            "{:16} {:5} ({:6.2} %)  {:5} ({:6.2} %)  {:12}  {:6}  {mean:7.0} µs",
+            c.name,
+            c.good_failed,
+            pct(c.good_failed, good),
+            c.spam_failed,
+            pct(c.spam_failed, spam),
+            c.inconclusive,
+            c.errors
+        );
     }
     if list_errors {
         r.false_positives

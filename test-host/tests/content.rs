@@ -2,6 +2,8 @@
 //! components on RFC 5322 messages, and each snapshot pins the configure-time log, then every
 //! message's log (verbose lines included) and outcome. No DNS is involved.
 
+use antispam_host::corpus::Sample;
+use antispam_host::eval::measure;
 use antispam_host::pipeline::{Body, VerdictKind};
 use test_host::{Harness, envelope, snapshot};
 
@@ -708,5 +710,42 @@ async fn each_check_reports_its_verdict_and_reason_in_order() {
     assert!(
         shown.starts_with("bayes: not-applicable (") && shown.ends_with(" ms)"),
         "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn eval_tallies_what_each_check_said_of_good_mail_and_spam() {
+    let checks = [
+        check("phrase", "phrases = [\"viagra\", \"meeting\"]").replace(
+            "[domain.check.settings]",
+            "action = \"none\"\n[domain.check.settings]",
+        ),
+        check("bayes", "table-file = \"antispam-table.txt\""),
+    ];
+    let (harness, _) = start(&checks).await;
+    let sample = |name: &str, spam: bool, message: Vec<u8>| Sample {
+        name: name.into(),
+        spam,
+        raw: message,
+    };
+    let samples = [
+        sample("spam", true, plain("Cheap viagra", "Get cheap VIAGRA now")),
+        sample(
+            "good",
+            false,
+            plain("Agenda", "The meeting moved to room 2B."),
+        ),
+    ];
+    let report = measure(&harness.engine, "example.com", &samples, 2).await;
+    assert_eq!((report.true_positives, report.true_negatives), (1, 1));
+    let tallies: Vec<_> = report
+        .checks
+        .iter()
+        .map(|c| (c.name.as_str(), c.good_failed, c.spam_failed, c.runs))
+        .collect();
+    assert_eq!(
+        tallies,
+        [("phrase", 1, 1, 2), ("bayes", 0, 1, 2)],
+        "the dry-run phrase check's hit on good mail is tallied, not counted"
     );
 }
