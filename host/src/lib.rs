@@ -14,6 +14,7 @@ pub mod domains;
 pub mod eval;
 pub mod log;
 pub mod message;
+pub mod outcome;
 pub mod pipeline;
 pub mod runtime;
 pub mod services;
