@@ -205,3 +205,16 @@ async fn truncated_udp_falls_back_to_tcp() {
     let text = run(SPAMLIST, "", faults, envelope("192.0.2.99")).await;
     snapshot("dnsbl_truncated_udp", &text);
 }
+
+#[tokio::test]
+async fn keyed_zone_is_queried_with_its_key_and_logged_without() {
+    let lists = r#"
+[[domain.check.settings.lists]]
+name = "dqs"
+zone = "dq.example"
+key = "K3Y"
+"#;
+    let text = run(lists, "", Faults::default(), envelope("192.0.2.99")).await;
+    assert!(!text.to_lowercase().contains("k3y"), "{text}");
+    snapshot("dnsbl_keyed_zone", &text);
+}

@@ -68,7 +68,7 @@ pub fn target(list: &List, session: &Session) -> Result<Target, String> {
             (domain.to_string(), labels)
         }
     };
-    let name = format!("{labels}.{}", list.zone);
+    let name = format!("{labels}.{}", list.query_zone());
     if name.len() > MAX_NAME {
         return Err(format!(
             "the query name for {} is longer than {MAX_NAME} characters",
@@ -86,8 +86,8 @@ pub fn self_test_names(list: &List) -> (String, String) {
         ListType::Helo | ListType::MailFrom | ListType::Rhs => ("test", "invalid"),
     };
     (
-        format!("{positive}.{}", list.zone),
-        format!("{negative}.{}", list.zone),
+        format!("{positive}.{}", list.query_zone()),
+        format!("{negative}.{}", list.query_zone()),
     )
 }
 

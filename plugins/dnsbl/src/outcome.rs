@@ -188,10 +188,11 @@ pub fn suspensions(lists: &[List], outcomes: &[Outcome]) -> Vec<Suspension> {
     let mut found: Vec<Suspension> = Vec::new();
     for (index, (list, outcome)) in lists.iter().zip(outcomes).enumerate() {
         let suspends = matches!(outcome, Outcome::Asked(a) if a.suspends());
-        if suspends && !found.iter().any(|s| s.zone == list.zone) {
+        let zone = list.query_zone();
+        if suspends && !found.iter().any(|s| s.zone == zone) {
             found.push(Suspension {
                 index,
-                zone: list.zone.clone(),
+                zone,
                 seconds: list.suspend_seconds,
             });
         }
@@ -199,43 +200,58 @@ pub fn suspensions(lists: &[List], outcomes: &[Outcome]) -> Vec<Suspension> {
     found
 }
 
-/// The log lines of every list, in configured order.
+/// The log lines of every list, in configured order, with access keys taken out.
 pub fn render(lists: &[List], outcomes: &[Outcome], suspensions: &[Suspension]) -> Vec<Line> {
     let mut out = Vec::new();
     for (index, (list, outcome)) in lists.iter().zip(outcomes).enumerate() {
-        let label = list.label();
-        let asked = match outcome {
-            Outcome::Skipped(reason) => {
-                out.push(lines::skipped(&label, reason));
-                continue;
-            }
-            Outcome::Asked(asked) => asked,
-        };
-        let query = asked.target.name.as_str();
-        if asked.status == Status::Suspended {
-            out.push(lines::skipped(&label, "its zone is suspended"));
-            continue;
-        }
-        out.push(lines::connecting(&label));
-        out.extend((0..asked.retries).map(|_| lines::retrying(&label)));
-        match &asked.status {
-            Status::Unreachable => out.push(lines::failed_to_connect(&label)),
-            Status::Failed(e) => out.push(lines::server_error(&label, query, &quote(e))),
-            Status::ErrorCode(code) => {
-                out.push(lines::reply(&label));
-                out.push(lines::error_code(&label, query, &code.to_string()));
-            }
-            Status::Listed(_) | Status::NotListed { .. } => {
-                out.push(lines::reply(&label));
-                out.extend(answer_lines(&label, query, asked));
-            }
-            Status::Suspended => {}
-        }
-        if let Some(s) = suspensions.iter().find(|s| s.index == index) {
-            out.push(lines::suspending(&s.zone, s.seconds));
+        let first = out.len();
+        render_list(index, list, outcome, suspensions, &mut out);
+        for line in &mut out[first..] {
+            line.text = list.redact(&line.text);
         }
     }
     out
+}
+
+/// The log lines of one list.
+fn render_list(
+    index: usize,
+    list: &List,
+    outcome: &Outcome,
+    suspensions: &[Suspension],
+    out: &mut Vec<Line>,
+) {
+    let label = list.label();
+    let asked = match outcome {
+        Outcome::Skipped(reason) => {
+            out.push(lines::skipped(&label, reason));
+            return;
+        }
+        Outcome::Asked(asked) => asked,
+    };
+    let query = asked.target.name.as_str();
+    if asked.status == Status::Suspended {
+        out.push(lines::skipped(&label, "its zone is suspended"));
+        return;
+    }
+    out.push(lines::connecting(&label));
+    out.extend((0..asked.retries).map(|_| lines::retrying(&label)));
+    match &asked.status {
+        Status::Unreachable => out.push(lines::failed_to_connect(&label)),
+        Status::Failed(e) => out.push(lines::server_error(&label, query, &quote(e))),
+        Status::ErrorCode(code) => {
+            out.push(lines::reply(&label));
+            out.push(lines::error_code(&label, query, &code.to_string()));
+        }
+        Status::Listed(_) | Status::NotListed { .. } => {
+            out.push(lines::reply(&label));
+            out.extend(answer_lines(&label, query, asked));
+        }
+        Status::Suspended => {}
+    }
+    if let Some(s) = suspensions.iter().find(|s| s.index == index) {
+        out.push(lines::suspending(&s.zone, s.seconds));
+    }
 }
 
 /// The lines after a reply that is not an error code: self-test, ignored codes, C01/C19.

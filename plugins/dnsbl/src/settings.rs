@@ -26,6 +26,7 @@ pub struct RawList {
     #[serde(default = "default_server")]
     server: String,
     zone: String,
+    key: Option<String>,
     #[serde(rename = "type", default)]
     kind: ListType,
     #[serde(default)]
@@ -94,6 +95,9 @@ pub struct List {
     pub server: String,
     /// The query domain, lower case, without a trailing dot.
     pub zone: String,
+    /// An access key put before the zone in every query (Spamhaus DQS:
+    /// `<key>.zen.dq.spamhaus.net`), never shown in log lines.
+    pub key: Option<String>,
     /// What the list is asked about.
     pub kind: ListType,
     /// UDP with retries, or TCP.
@@ -118,6 +122,22 @@ impl List {
     /// `name:server:zone`, the triple IMail prints in parentheses.
     pub fn label(&self) -> String {
         format!("{}:{}:{}", self.name, self.server, self.zone)
+    }
+
+    /// The domain queries go under: `<key>.<zone>` with a key, else the zone.
+    pub fn query_zone(&self) -> String {
+        match &self.key {
+            Some(key) => format!("{key}.{}", self.zone),
+            None => self.zone.clone(),
+        }
+    }
+
+    /// `text` with the key taken out of every name under the query zone, for log lines.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.key {
+            Some(_) => text.replace(&self.query_zone(), &self.zone),
+            None => text.to_string(),
+        }
     }
 
     /// The server to put in a query: `None` for the host's resolver.
@@ -152,6 +172,10 @@ impl RawList {
             )
         })?;
         let server = validate_server(&name, &self.server)?;
+        let key = match self.key {
+            Some(key) => Some(validate_key(&name, &key)?),
+            None => None,
+        };
         let codes = match self.codes {
             Some(codes) if codes.is_empty() => {
                 return Err(format!(
@@ -191,6 +215,7 @@ impl RawList {
             name,
             server,
             zone,
+            key,
             kind: self.kind,
             transport: match self.transport {
                 TransportSetting::Udp => Transport::Udp,
@@ -204,6 +229,20 @@ impl RawList {
             suspend_seconds: self.suspend_seconds,
             self_test: self.self_test,
         })
+    }
+}
+
+/// An access key is one DNS label: 1 to 63 letters, digits and `-`, not starting with `-`.
+fn validate_key(name: &str, key: &str) -> Result<String, String> {
+    let valid = (1..=63).contains(&key.len())
+        && !key.starts_with('-')
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid {
+        Ok(key.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "black list '{name}': key must be one DNS label (letters, digits, '-')"
+        ))
     }
 }
 

@@ -601,3 +601,54 @@ fn standard_lists_are_the_counted_checks() {
         "{err}"
     );
 }
+
+#[test]
+fn an_access_key_goes_into_every_query_and_never_into_the_log() {
+    let lists =
+        lists("[[lists]]\nname = \"dqs\"\nzone = \"zen.dq.example\"\nkey = \"S3cretKey\"\n");
+    let mut dns = Dns::new(|name: &str, record_type| {
+        assert!(
+            name.ends_with(".s3cretkey.zen.dq.example"),
+            "every query carries the key: {name}"
+        );
+        match record_type {
+            RecordType::Txt => (txt("listed, see https://check.example/"), 0),
+            _ if name.starts_with("99.2.0.192.") => (a(&["127.255.255.254"]), 0),
+            _ => (healthy(name, |_| a(&["127.0.0.2"])), 0),
+        }
+    });
+    let report = dns.run(&lists, &session("192.0.2.99", None, None));
+    assert_eq!(
+        dns.batches[0],
+        [
+            "99.2.0.192.s3cretkey.zen.dq.example A",
+            "2.0.0.127.s3cretkey.zen.dq.example A",
+            "1.0.0.127.s3cretkey.zen.dq.example A",
+        ]
+    );
+    assert_eq!(
+        texts(&report),
+        [
+            "V: BLACKLIST:connecting to service(dqs:*:zen.dq.example)",
+            "V: BLACKLIST:received a reply from service (dqs:*:zen.dq.example)",
+            "N: BLACKLIST:service (dqs:*:zen.dq.example) answered 127.255.255.254 for 99.2.0.192.zen.dq.example, an error code and not a listing",
+            "N: BLACKLIST:suspending zone zen.dq.example for 300 seconds",
+        ]
+    );
+    assert_eq!(
+        report.suspensions[0].zone, "s3cretkey.zen.dq.example",
+        "the host suspends the keyed zone it is asked under"
+    );
+    for bad in ["", "two.labels", "-x", "sp ace"] {
+        let toml = format!("[[lists]]\nname = \"dqs\"\nzone = \"zen.example\"\nkey = \"{bad}\"\n");
+        let parsed = antispam_sdk::Settings {
+            domain: "example.test".into(),
+            toml,
+            files: vec![],
+        }
+        .parse::<RawSettings>()
+        .unwrap()
+        .validate();
+        assert!(parsed.is_err(), "{bad:?}");
+    }
+}
