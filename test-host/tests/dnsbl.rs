@@ -34,6 +34,13 @@ name = "spamlist"
 zone = "bl.example"
 "#;
 
+const TCPLIST: &str = r#"
+[[domain.check.settings.lists]]
+name = "tcplist"
+zone = "bl.example"
+transport = "tcp"
+"#;
+
 async fn run(
     lists: &str,
     extra: &str,
@@ -119,27 +126,15 @@ async fn all_retries_time_out() {
 
 #[tokio::test]
 async fn tcp_refused() {
-    let lists = r#"
-[[domain.check.settings.lists]]
-name = "tcplist"
-zone = "bl.example"
-transport = "tcp"
-"#;
     let faults = Faults::default();
     faults.refuse_tcp(true);
-    let text = run(lists, "", faults, envelope("192.0.2.99")).await;
+    let text = run(TCPLIST, "", faults, envelope("192.0.2.99")).await;
     snapshot("dnsbl_tcp_refused", &text);
 }
 
 #[tokio::test]
 async fn tcp_listed() {
-    let lists = r#"
-[[domain.check.settings.lists]]
-name = "tcplist"
-zone = "bl.example"
-transport = "tcp"
-"#;
-    let text = run(lists, "", Faults::default(), envelope("192.0.2.99")).await;
+    let text = run(TCPLIST, "", Faults::default(), envelope("192.0.2.99")).await;
     snapshot("dnsbl_tcp_listed", &text);
 }
 
@@ -208,13 +203,10 @@ async fn truncated_udp_falls_back_to_tcp() {
 
 #[tokio::test]
 async fn keyed_zone_is_queried_with_its_key_and_logged_without() {
-    let lists = r#"
-[[domain.check.settings.lists]]
-name = "dqs"
-zone = "dq.example"
-key = "K3Y"
-"#;
-    let text = run(lists, "", Faults::default(), envelope("192.0.2.99")).await;
+    let dqs = SPAMLIST
+        .replace("spamlist", "dqs")
+        .replace("\"bl.example\"", "\"dq.example\"\nkey = \"K3Y\"");
+    let text = run(&dqs, "", Faults::default(), envelope("192.0.2.99")).await;
     assert!(!text.to_lowercase().contains("k3y"), "{text}");
     snapshot("dnsbl_keyed_zone", &text);
 }
