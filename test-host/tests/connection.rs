@@ -359,6 +359,11 @@ async fn mailfrom_accepted_senders_pass() {
             "alive@implicit.sender.example",
         ),
         (
+            "mailfrom_internationalised_domain",
+            Behaviour::Accept,
+            "alive@Bücher.sender.example",
+        ),
+        (
             "mailfrom_helo_after_ehlo_refused",
             Behaviour::RejectEhloThenAcceptHelo,
             "alive@sender.example",

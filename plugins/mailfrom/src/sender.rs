@@ -13,9 +13,21 @@ pub enum SenderError {
 /// octets including the angle brackets).
 const MAX_ADDRESS: usize = 254;
 
-/// The domain of a non-empty MAIL FROM address (`local@domain`, split at the last `@`):
-/// lower-case, without a trailing dot, the name whose MX is looked up.
-pub fn domain(address: &str) -> Result<String, SenderError> {
+/// A MAIL FROM address as the callout needs it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Sender {
+    /// The domain whose MX is looked up: lower-case, without a trailing dot, an internationalised
+    /// name as its A-labels (`bücher.example` → `xn--bcher-kva.example`).
+    pub domain: String,
+    /// The address for `RCPT TO`: as given, or with the domain's A-labels when it had others
+    /// (so that no SMTPUTF8 is needed).
+    pub recipient: String,
+}
+
+/// Splits a non-empty MAIL FROM address (`local@domain`, at the last `@`) into the domain to
+/// look up and the address to ask for. An internationalised domain is converted to A-labels
+/// (UTS 46); a local part that is not ASCII needs SMTPUTF8, which callouts do not speak.
+pub fn parse(address: &str) -> Result<Sender, SenderError> {
     if address.len() > MAX_ADDRESS {
         return Err(SenderError::Unverifiable("address longer than 254 octets"));
     }
@@ -38,17 +50,22 @@ pub fn domain(address: &str) -> Result<String, SenderError> {
             "address literal instead of a domain",
         ));
     }
-    if !domain.is_ascii() {
-        return Err(SenderError::Unverifiable("internationalised domain name"));
-    }
-    let domain = domain
-        .strip_suffix('.')
-        .unwrap_or(domain)
-        .to_ascii_lowercase();
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    let (domain, recipient) = if domain.is_ascii() {
+        (domain.to_ascii_lowercase(), address.to_string())
+    } else if !local.is_ascii() {
+        return Err(SenderError::Unverifiable(
+            "internationalised local part (a callout would need SMTPUTF8)",
+        ));
+    } else {
+        let a_labels = idna::domain_to_ascii(domain).map_err(|_| SenderError::Unresolvable)?;
+        let recipient = format!("{local}@{a_labels}");
+        (a_labels, recipient)
+    };
     if !is_dns_name(&domain) {
         return Err(SenderError::Unresolvable);
     }
-    Ok(domain)
+    Ok(Sender { domain, recipient })
 }
 
 /// A name the DNS can hold as a host: 1-63 byte labels of letters, digits, `-` and `_` (not
@@ -71,6 +88,10 @@ fn is_dns_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn domain(address: &str) -> Result<String, SenderError> {
+        parse(address).map(|s| s.domain)
+    }
+
     #[test]
     fn domain_is_taken_after_the_last_at_sign() {
         assert_eq!(domain("Joe@Example.COM"), Ok("example.com".into()));
@@ -81,6 +102,31 @@ mod tests {
         assert_eq!(
             domain("x@under_score.example"),
             Ok("under_score.example".into())
+        );
+    }
+
+    #[test]
+    fn internationalised_domains_are_called_out_by_their_a_labels() {
+        assert_eq!(
+            parse("Joe@Bücher.Example."),
+            Ok(Sender {
+                domain: "xn--bcher-kva.example".into(),
+                recipient: "Joe@xn--bcher-kva.example".into(),
+            })
+        );
+        assert_eq!(
+            parse("joe@ｅｘａｍｐｌｅ。com").map(|s| s.recipient),
+            Ok("joe@example.com".into()),
+            "full-width forms map to ASCII (UTS 46)"
+        );
+        assert_eq!(
+            parse("Joe@Example.COM").map(|s| s.recipient),
+            Ok("Joe@Example.COM".into()),
+            "an ASCII address is asked for as given"
+        );
+        assert_eq!(
+            domain("joe@bü\u{ad}\u{fffd}.example"),
+            Err(SenderError::Unresolvable)
         );
     }
 
@@ -105,7 +151,7 @@ mod tests {
             "joe@example.com>\r\nDATA",
             "@example.com",
             "joe@[192.0.2.1]",
-            "joe@bücher.example",
+            "jörg@bücher.example",
             &format!("{}@example.com", "a".repeat(250)),
         ] {
             assert!(

@@ -58,8 +58,8 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
         return Outcome::NullSender;
     }
     host.log(lines::validating(domain, mail_from));
-    let sender_domain = match sender::domain(mail_from) {
-        Ok(d) => d,
+    let sender = match sender::parse(mail_from) {
+        Ok(sender) => sender,
         Err(SenderError::Unresolvable) => {
             let why = "sender address has no valid domain".to_string();
             return unresolvable(host, domain, mail_from, why);
@@ -70,6 +70,7 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
         }
     };
 
+    let sender_domain = sender.domain;
     let mx_answer = host
         .resolve(&[Query::new(sender_domain.as_str(), RecordType::Mx)])
         .into_iter()
@@ -112,7 +113,7 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
             address: target.ip.into(),
             port: config.port,
             helo_name: helo_name.clone(),
-            recipient: mail_from.to_string(),
+            recipient: sender.recipient.clone(),
             catch_all_probe: config.detect_catch_all,
         };
         let (line, next) = judge(domain, mail_from, target, &host.probe(&callout));
