@@ -183,7 +183,8 @@ const COUNTED: &[&str] = &[
 /// Header fields whose words are not read: the Subject (read as `subject:` words); fields that
 /// carry dates or references to earlier messages (their words tell when mail was written or
 /// collected, not what it is); and fields written on delivery by the receiving site or the
-/// mailbox software, not by the sender (among them other filters' verdicts: `X-Spam: spam`).
+/// mailbox software, not by the sender (among them other filters' verdicts: `X-Spam: spam`,
+/// SpamCop's and MailScanner's).
 const UNREAD: &[&str] = &[
     "subject",
     "date",
@@ -207,6 +208,9 @@ const UNREAD: &[&str] = &[
     "x-spam-flag",
     "x-spam-level",
     "x-spam-checker-version",
+    "x-spamcop-checked",
+    "x-spamcop-disposition",
+    "x-mailscanner-spamcheck",
     "lines",
     "content-length",
 ];
@@ -786,6 +790,8 @@ mod tests {
                 ("X-Keywords", "junk"),
                 ("Status", "RO"),
                 ("X-Spam", "spam DATE_IN_FUTURE_06_12"),
+                ("X-SpamCop-Disposition", "Blocked bl.spamcop.net"),
+                ("X-MailScanner-SpamCheck", "not spam, SpamAssassin"),
             ],
             ..MessageText::default()
         };
@@ -814,6 +820,8 @@ mod tests {
             "list-admin",
             "x-spam:spam",
             "x-spam:date_in_future_06_12",
+            "spamcop",
+            "spamcheck",
         ] {
             assert!(
                 !t.iter().any(|x| x.contains(unwanted)),
