@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -47,14 +47,26 @@ const SPECIAL: &[(&str, &str)] = &[
     ("ff00::/8", "multicast"),
 ];
 
+/// [`SPECIAL`] parsed, once.
+static SPECIAL_NETS: LazyLock<Vec<(IpNet, &'static str)>> = LazyLock::new(|| {
+    SPECIAL
+        .iter()
+        .map(|(net, name)| {
+            (
+                net.parse().expect("the special-purpose table parses"),
+                *name,
+            )
+        })
+        .collect()
+});
+
 /// The special-purpose network `ip` lies in, by name (IPv4-mapped IPv6 addresses are judged
 /// as the IPv4 address they carry).
 pub fn special_purpose(ip: IpAddr) -> Option<&'static str> {
     let ip = ip.to_canonical();
-    SPECIAL.iter().find_map(|(net, name)| {
-        let net: IpNet = net.parse().expect("the special-purpose table parses");
-        net.contains(&ip).then_some(*name)
-    })
+    SPECIAL_NETS
+        .iter()
+        .find_map(|(net, name)| net.contains(&ip).then_some(*name))
 }
 
 /// The address and rate policy for callout targets.

@@ -207,7 +207,7 @@ pub fn render(lists: &[List], outcomes: &[Outcome], suspensions: &[Suspension]) 
         let first = out.len();
         render_list(index, list, outcome, suspensions, &mut out);
         for line in &mut out[first..] {
-            line.text = list.redact(&line.text);
+            list.redact(&mut line.text);
         }
     }
     out

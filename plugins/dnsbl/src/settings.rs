@@ -132,11 +132,11 @@ impl List {
         }
     }
 
-    /// `text` with the key taken out of every name under the query zone, for log lines.
-    pub fn redact(&self, text: &str) -> String {
-        match &self.key {
-            Some(_) => text.replace(&self.query_zone(), &self.zone),
-            None => text.to_string(),
+    /// Takes the key out of every name under the query zone in `text` (a log line); without a
+    /// key, leaves it as it is.
+    pub fn redact(&self, text: &mut String) {
+        if self.key.is_some() {
+            *text = text.replace(&self.query_zone(), &self.zone);
         }
     }
 

@@ -1,6 +1,8 @@
 //! The eight HTML features of IMail 8.x, three of ours (hidden text, data URIs, zero-width
 //! characters inside words), and their detection in a message's HTML parts.
 
+use std::collections::HashMap;
+
 use antispam_sdk::html::{Attribute, Document, Tag, link_host, scan};
 use serde::Deserialize;
 
@@ -117,13 +119,18 @@ pub fn detect(parts: &[String], extra_valid_tags: &[String]) -> Findings {
 fn detect_in(doc: &Document<'_>, extra_valid_tags: &[String], findings: &mut Findings) {
     let mut table_depth: u32 = 0;
     let mut anchor: Option<&Tag<'_>> = None;
+    // Built at the first hiding tag only: most mail has none.
+    let mut elements: Option<Elements> = None;
     for (i, tag) in doc.tags.iter().enumerate() {
         if !tag.end {
             if tag.attributes.iter().any(is_data_uri) {
                 findings.note(Feature::DataUri, tag.raw);
             }
-            if hides_its_content(tag) && encloses_text(doc, i) {
-                findings.note(Feature::HiddenText, tag.raw);
+            if findings.get(Feature::HiddenText).is_none() && hides_its_content(tag) {
+                let elements = elements.get_or_insert_with(|| Elements::of(doc));
+                if elements.encloses_text(doc, i) {
+                    findings.note(Feature::HiddenText, tag.raw);
+                }
             }
         }
         if !tag.html4 && !extra_valid_tags.iter().any(|t| *t == tag.name) {
@@ -204,28 +211,49 @@ fn tiny_font(value: &str) -> bool {
     size == 0.0 || (size <= 1.0 && matches!(unit.as_str(), "px" | "pt"))
 }
 
-/// True when the element opened by `doc.tags[open]` has a matching end tag and a letter or
-/// digit of visible text before it. Without an end tag nothing is taken to be hidden.
-fn encloses_text(doc: &Document<'_>, open: usize) -> bool {
-    let tag = &doc.tags[open];
-    let mut depth = 0u32;
-    for later in &doc.tags[open + 1..] {
-        if later.name != tag.name {
-            continue;
+/// Where each element ends and where the text has letters and digits, found in one pass each,
+/// so that asking about every element of a hostile document stays linear.
+struct Elements {
+    /// For each tag, the index of the end tag that closes it (same name, nesting counted).
+    closers: Vec<Option<usize>>,
+    /// Byte offsets of the letters and digits of the visible text, ascending.
+    word_chars: Vec<usize>,
+}
+
+impl Elements {
+    fn of(doc: &Document<'_>) -> Elements {
+        let mut closers = vec![None; doc.tags.len()];
+        let mut open: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, tag) in doc.tags.iter().enumerate() {
+            let stack = open.entry(&*tag.name).or_default();
+            if !tag.end {
+                stack.push(i);
+            } else if let Some(start) = stack.pop() {
+                closers[start] = Some(i);
+            }
         }
-        if !later.end {
-            depth += 1;
-        } else if depth > 0 {
-            depth -= 1;
-        } else {
-            let inside = doc
-                .text
-                .get(tag.text_pos..later.text_pos)
-                .unwrap_or_default();
-            return inside.chars().any(char::is_alphanumeric);
+        let word_chars = doc
+            .text
+            .char_indices()
+            .filter(|(_, c)| c.is_alphanumeric())
+            .map(|(at, _)| at)
+            .collect();
+        Elements {
+            closers,
+            word_chars,
         }
     }
-    false
+
+    /// True when the element opened by `doc.tags[open]` has a matching end tag and a letter or
+    /// digit of visible text before it. Without an end tag nothing is taken to be hidden.
+    fn encloses_text(&self, doc: &Document<'_>, open: usize) -> bool {
+        let Some(close) = self.closers[open] else {
+            return false;
+        };
+        let (from, to) = (doc.tags[open].text_pos, doc.tags[close].text_pos);
+        let first = self.word_chars.partition_point(|&at| at < from);
+        self.word_chars.get(first).is_some_and(|&at| at < to)
+    }
 }
 
 /// The first word of the visible text with an invisible character (dropped by the scanner)
