@@ -349,6 +349,10 @@ struct Dialogue<'a> {
 
 impl Dialogue<'_> {
     /// Runs the dialogue up to and including `RCPT TO`. `Err` means it could not go on.
+    /// A recipient whose local part is not ASCII needs SMTPUTF8 (RFC 6531): it is asked for
+    /// only when the server's EHLO reply offers the extension, with `MAIL FROM:<> SMTPUTF8`;
+    /// a server that does not offer it cannot take mail for the address, and the dialogue
+    /// stops there (a failed dialogue: nothing is learnt about the recipient).
     /// With `catch_all_probe`, an accepted recipient is followed by `RCPT TO` for a random
     /// local part at its domain; unless that is accepted too (250 or 251), the recipient's
     /// reply stands.
@@ -363,14 +367,25 @@ impl Dialogue<'_> {
         if !greeting.is_positive() {
             return Ok(CalloutResult::GreetingRejected(greeting));
         }
-        let mut hello = self.command(&format!("EHLO {helo_name}"), "EHLO").await?;
+        let (mut hello, mut extensions) =
+            self.exchange(&format!("EHLO {helo_name}"), "EHLO").await?;
         if hello.is_permanent_failure() {
             hello = self.command(&format!("HELO {helo_name}"), "HELO").await?;
+            extensions.clear();
         }
         if !hello.is_positive() {
             return Ok(CalloutResult::HeloRejected(hello));
         }
-        let mail = self.command("MAIL FROM:<>", "MAIL FROM").await?;
+        let mail_from = if recipient.is_ascii() {
+            "MAIL FROM:<>"
+        } else if offers(&extensions, "SMTPUTF8") {
+            "MAIL FROM:<> SMTPUTF8"
+        } else {
+            return Ok(CalloutResult::DialogueFailed(format!(
+                "the server does not offer SMTPUTF8, which RCPT TO:<{recipient}> needs"
+            )));
+        };
+        let mail = self.command(mail_from, "MAIL FROM").await?;
         if !mail.is_positive() {
             return Ok(CalloutResult::MailRejected(mail));
         }
@@ -410,6 +425,12 @@ impl Dialogue<'_> {
 
     /// Sends one command line and reads its reply, within the step deadline.
     async fn command(&mut self, line: &str, step: &str) -> Result<Reply, String> {
+        Ok(self.exchange(line, step).await?.0)
+    }
+
+    /// Sends one command line and reads its reply and the text of each of the reply's lines,
+    /// within the step deadline.
+    async fn exchange(&mut self, line: &str, step: &str) -> Result<(Reply, Vec<String>), String> {
         let deadline = self.step_deadline();
         let limits = self.limits();
         let exchange = async {
@@ -430,7 +451,7 @@ impl Dialogue<'_> {
         let deadline = self.step_deadline();
         let limits = self.limits();
         match timeout_at(deadline, read_reply(&mut self.stream, limits)).await {
-            Ok(reply) => reply,
+            Ok(reply) => reply.map(|(reply, _)| reply),
             Err(_) => Err(self.timeout_message(step)),
         }
     }
@@ -459,6 +480,16 @@ impl Dialogue<'_> {
             max_lines: self.config.max_lines,
         }
     }
+}
+
+/// True when an EHLO reply's `lines` offer the extension `keyword` (the first word of a line
+/// after the first, compared case-insensitively: RFC 5321 section 4.1.1.1).
+fn offers(lines: &[String], keyword: &str) -> bool {
+    lines.iter().skip(1).any(|line| {
+        line.split(' ')
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case(keyword))
+    })
 }
 
 #[cfg(test)]

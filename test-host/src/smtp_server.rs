@@ -17,8 +17,13 @@ const MAX_COMMAND: u64 = 4096;
 /// How the server answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Behaviour {
-    /// Accepts everything: 220, 250 to EHLO/HELO, MAIL and RCPT, 221 to QUIT.
+    /// Accepts everything: 220, 250 to EHLO/HELO, MAIL and RCPT, 221 to QUIT. Like every
+    /// behaviour but [`Behaviour::Smtputf8`] it does not offer SMTPUTF8 (RFC 6531): it answers
+    /// `MAIL FROM:<...> SMTPUTF8` with 555 and a recipient that is not ASCII with 553.
     Accept,
+    /// As [`Behaviour::Accept`], and offers SMTPUTF8 in its EHLO reply: after
+    /// `MAIL FROM:<...> SMTPUTF8` it accepts recipients that are not ASCII.
+    Smtputf8,
     /// `550 5.1.1 user unknown` to RCPT.
     UserUnknown,
     /// `450 4.2.0 try again later` to RCPT (as a greylisting server).
@@ -135,6 +140,7 @@ enum Act {
 async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let mut stream = BufReader::new(stream);
     let mut behaviour = shared.default;
+    let mut smtputf8 = false;
     let greeting = match behaviour {
         Behaviour::RejectGreeting => Act::Say("554 5.7.1 no service".into()),
         Behaviour::Garbage => Act::Say("\u{16}\u{3}\u{1}\u{0}\u{a5}\u{0}garbage".into()),
@@ -163,7 +169,23 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>) {
         if verb == "RCPT" {
             behaviour = recipient_behaviour(&shared, &command);
         }
-        if !perform(&mut stream, answer(behaviour, &verb, &command)).await {
+        let asks_smtputf8 = command
+            .rsplit(' ')
+            .next()
+            .is_some_and(|p| p.eq_ignore_ascii_case("SMTPUTF8"));
+        let act = match verb.as_str() {
+            "MAIL" if asks_smtputf8 && shared.default != Behaviour::Smtputf8 => {
+                Act::Say("555 5.5.4 SMTPUTF8 not supported".into())
+            }
+            "RCPT" if !command.is_ascii() && !smtputf8 => {
+                Act::Say("553 5.6.7 address needs SMTPUTF8".into())
+            }
+            _ => answer(behaviour, &verb, &command),
+        };
+        if verb == "MAIL" {
+            smtputf8 = asks_smtputf8;
+        }
+        if !perform(&mut stream, act).await {
             return;
         }
     }
@@ -191,6 +213,7 @@ fn answer(behaviour: Behaviour, verb: &str, command: &str) -> Act {
         ("DATA", _) => say("554 5.5.1 a callout must never send DATA"),
         ("EHLO", RejectEhloThenAcceptHelo) => say("502 5.5.1 EHLO not implemented"),
         ("EHLO", OverlongLine) => Act::Say(format!("250-mx.test\r\n250 {}", "x".repeat(5000))),
+        ("EHLO", Smtputf8) => say("250-mx.test\r\n250-8BITMIME\r\n250 SMTPUTF8"),
         ("EHLO", _) => say("250-mx.test\r\n250-PIPELINING\r\n250 8BITMIME"),
         ("HELO", _) => say("250 mx.test"),
         ("MAIL", RejectNullSender) if command.ends_with(":<>") => {

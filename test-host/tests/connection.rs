@@ -104,6 +104,7 @@ async fn helo_names_with_mx_or_a_records_pass() {
         ("helo_mx_and_a", "mail.example"),
         ("helo_mx_only", "mxonly.example"),
         ("helo_null_mx", "nullmx.example"),
+        ("helo_u_labels", "Bücher.sender.example"),
     ] {
         helo(name, "", Faults::default(), "192.0.2.25", Some(arg)).await;
     }
@@ -364,6 +365,11 @@ async fn mailfrom_accepted_senders_pass() {
             "alive@Bücher.sender.example",
         ),
         (
+            "mailfrom_utf8_local_part",
+            Behaviour::Smtputf8,
+            "jörg@Bücher.sender.example",
+        ),
+        (
             "mailfrom_helo_after_ehlo_refused",
             Behaviour::RejectEhloThenAcceptHelo,
             "alive@sender.example",
@@ -453,6 +459,16 @@ async fn mailfrom_server_errors() {
 
 #[tokio::test]
 async fn mailfrom_broken_dialogues() {
+    // A local part that is not ASCII, and a server that does not offer SMTPUTF8: the
+    // dialogue stops after EHLO.
+    let c = mailfrom(
+        "mailfrom_utf8_local_part_without_smtputf8",
+        Behaviour::Accept,
+        Faults::default(),
+        Some("jörg@sender.example"),
+    )
+    .await;
+    assert!(!c.smtp.transcript().iter().any(|l| l.starts_with("MAIL")));
     for (name, behaviour) in [
         ("mailfrom_closed_mid_dialogue", Behaviour::CloseMidDialogue),
         ("mailfrom_garbage_greeting", Behaviour::Garbage),

@@ -33,7 +33,8 @@ pub(crate) struct Limits {
     pub max_lines: usize,
 }
 
-/// Reads one complete reply, single- or multi-line (`250-first`, `250 last`).
+/// Reads one complete reply, single- or multi-line (`250-first`, `250 last`), and the text
+/// of each of its lines (the EHLO keywords are the first words of the lines after the first).
 ///
 /// Errors describe why the dialogue cannot go on: the connection closed, a read failed, or
 /// the server sent garbage (`garbage reply: ...`): an overlong line, too many lines, an
@@ -41,9 +42,9 @@ pub(crate) struct Limits {
 pub(crate) async fn read_reply<R: AsyncBufRead + Unpin>(
     reader: &mut R,
     limits: Limits,
-) -> Result<Reply, String> {
+) -> Result<(Reply, Vec<String>), String> {
     let mut code = None;
-    let mut parts: Vec<String> = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
     for _ in 0..limits.max_lines {
         let line = read_line(reader, limits.max_line_len).await?;
         let (line_code, last, text) = parse_line(&line)?;
@@ -53,15 +54,19 @@ pub(crate) async fn read_reply<R: AsyncBufRead + Unpin>(
                 code.unwrap_or_default()
             ));
         }
-        if !text.is_empty() {
-            parts.push(text.to_string());
-        }
+        lines.push(text.to_string());
         if last {
+            let parts: Vec<&str> = lines
+                .iter()
+                .map(String::as_str)
+                .filter(|t| !t.is_empty())
+                .collect();
             let text = bounded(&parts.join(" "), limits.max_line_len);
-            return Ok(Reply {
+            let reply = Reply {
                 code: line_code,
                 text,
-            });
+            };
+            return Ok((reply, lines));
         }
     }
     Err(format!(
@@ -153,7 +158,9 @@ mod tests {
 
     async fn read(bytes: &[u8]) -> Result<Reply, String> {
         let mut reader = bytes;
-        read_reply(&mut reader, LIMITS).await
+        read_reply(&mut reader, LIMITS)
+            .await
+            .map(|(reply, _)| reply)
     }
 
     #[tokio::test]
@@ -175,6 +182,10 @@ mod tests {
             .unwrap();
         assert_eq!(reply.code, 250);
         assert_eq!(reply.text, "mx.example PIPELINING 8BITMIME");
+        let mut reader: &[u8] = b"250-mx.example\r\n250-\r\n250 SMTPUTF8\r\n";
+        let (reply, lines) = read_reply(&mut reader, LIMITS).await.unwrap();
+        assert_eq!(reply.text, "mx.example SMTPUTF8");
+        assert_eq!(lines, ["mx.example", "", "SMTPUTF8"]);
     }
 
     #[tokio::test]

@@ -185,6 +185,57 @@ async fn refused_ehlo_falls_back_to_helo() {
 }
 
 #[tokio::test]
+async fn a_non_ascii_local_part_is_asked_for_only_with_smtputf8() {
+    let ehlo_utf8 = Step::Send(b"250-mx.test\r\n250-8BITMIME\r\n250 smtputf8\r\n");
+    let script = Script::start(GREETING, &[ehlo_utf8, OK, OK]).await;
+    let callouts = Callouts::new(config());
+    let result = probe(&callouts, &script, "jos\u{e9}@example.test").await;
+    assert_eq!(result, CalloutResult::Rcpt(reply(250, "2.1.0 ok")));
+    assert_eq!(
+        script.commands(),
+        [
+            "EHLO antispam.test",
+            "MAIL FROM:<> SMTPUTF8",
+            "RCPT TO:<jos\u{e9}@example.test>",
+            "QUIT"
+        ]
+    );
+
+    // An ASCII recipient never asks for the extension, even where it is offered.
+    let script = Script::start(GREETING, &[ehlo_utf8, OK, OK]).await;
+    probe(&callouts, &script, "user@example.test").await;
+    assert_eq!(script.commands()[1], "MAIL FROM:<>");
+
+    // Without the extension (not in the EHLO reply, or only HELO accepted) the server cannot
+    // take mail for the address: nothing is asked, nothing is cached.
+    let helo_only = [
+        Step::Send(b"502 5.5.1 no\r\n"),
+        Step::Send(b"250 mx.test\r\n"),
+    ];
+    for (replies, commands) in [
+        (&[EHLO_OK][..], &["EHLO antispam.test", "QUIT"][..]),
+        (
+            &helo_only[..],
+            &["EHLO antispam.test", "HELO antispam.test", "QUIT"][..],
+        ),
+    ] {
+        let script = Script::start(GREETING, replies).await;
+        let callouts = Callouts::new(config());
+        let result = probe(&callouts, &script, "jos\u{e9}@example.test").await;
+        assert!(
+            matches!(&result, CalloutResult::DialogueFailed(why) if why.contains("does not offer SMTPUTF8")),
+            "{result:?}"
+        );
+        assert_eq!(script.commands(), commands);
+        assert_eq!(
+            probe(&callouts, &script, "jos\u{e9}@example.test").await,
+            result
+        );
+        assert_eq!(callouts.connections(), 2, "not cached");
+    }
+}
+
+#[tokio::test]
 async fn refusals_before_rcpt_end_the_dialogue_with_quit() {
     let no = Step::Send(b"554 5.7.1 go away\r\n");
     let cases = [

@@ -26,13 +26,27 @@ pub enum Outcome {
 }
 
 /// Validates the HELO argument `helo` of a client at `client`, asking `resolve` for the DNS
-/// lookups (called at most once, with one batch).
+/// lookups (called at most once, with one batch). A name that is not ASCII (U-labels, which
+/// RFC 6531 section 3.3 allows in EHLO) is judged and looked up as its A-labels (UTS 46); one
+/// that has none is rejected.
 pub fn validate(
     options: &Options,
     helo: &str,
     client: IpAddr,
     resolve: impl FnOnce(&[Query]) -> Vec<Lookup>,
 ) -> Outcome {
+    let a_labels;
+    let helo = if helo.is_ascii() || helo.starts_with('[') {
+        helo
+    } else {
+        match idna::domain_to_ascii(helo) {
+            Ok(name) => {
+                a_labels = name;
+                &a_labels
+            }
+            Err(_) => return Outcome::Rejected,
+        }
+    };
     let arg = Argument::parse(helo);
     if (options.reject_invalid_hostname && !arg.is_valid_hostname())
         || (options.reject_non_fqdn && !arg.is_fqdn())
@@ -282,11 +296,23 @@ mod tests {
         let (outcome, asked) = run(&Options::default(), "localhost", vec![]);
         assert_eq!(outcome, Outcome::NoReply);
         assert_eq!(asked.len(), 2);
-        for helo in ["a..example", "a b.example", "mäil.example", "."] {
+        for helo in ["a..example", "a b.example", "bü\u{ad}\u{fffd}.example", "."] {
             let (outcome, asked) = run(&Options::default(), helo, vec![]);
             assert_eq!(outcome, Outcome::Rejected, "{helo}");
             assert!(asked.is_empty(), "{helo}");
         }
+    }
+
+    #[test]
+    fn u_labels_are_judged_and_looked_up_as_a_labels() {
+        let answers = || vec![lookup(Ok(vec![mx("mx.example")])), lookup(Ok(vec![]))];
+        for options in [Options::default(), all_options()] {
+            let (outcome, asked) = run(&options, "Mäil.Bücher.example.", answers());
+            assert_eq!(outcome, Outcome::Found);
+            assert_eq!(asked[0].name, "xn--mil-qla.xn--bcher-kva.example");
+        }
+        let (outcome, _) = run(&all_options(), "bücher", answers());
+        assert_eq!(outcome, Outcome::Rejected, "still not an FQDN");
     }
 
     #[test]

@@ -20,13 +20,14 @@ pub struct Sender {
     /// name as its A-labels (`bücher.example` → `xn--bcher-kva.example`).
     pub domain: String,
     /// The address for `RCPT TO`: as given, or with the domain's A-labels when it had others
-    /// (so that no SMTPUTF8 is needed).
+    /// (so that only a local part that is not ASCII needs SMTPUTF8, which the host asks for
+    /// when the server offers it).
     pub recipient: String,
 }
 
 /// Splits a non-empty MAIL FROM address (`local@domain`, at the last `@`) into the domain to
 /// look up and the address to ask for. An internationalised domain is converted to A-labels
-/// (UTS 46); a local part that is not ASCII needs SMTPUTF8, which callouts do not speak.
+/// (UTS 46); a local part that is not ASCII is kept as it is (RFC 6531).
 pub fn parse(address: &str) -> Result<Sender, SenderError> {
     if address.len() > MAX_ADDRESS {
         return Err(SenderError::Unverifiable("address longer than 254 octets"));
@@ -53,10 +54,6 @@ pub fn parse(address: &str) -> Result<Sender, SenderError> {
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     let (domain, recipient) = if domain.is_ascii() {
         (domain.to_ascii_lowercase(), address.to_string())
-    } else if !local.is_ascii() {
-        return Err(SenderError::Unverifiable(
-            "internationalised local part (a callout would need SMTPUTF8)",
-        ));
     } else {
         let a_labels = idna::domain_to_ascii(domain).map_err(|_| SenderError::Unresolvable)?;
         let recipient = format!("{local}@{a_labels}");
@@ -125,6 +122,11 @@ mod tests {
             "an ASCII address is asked for as given"
         );
         assert_eq!(
+            parse("jörg@Bücher.example").map(|s| s.recipient),
+            Ok("jörg@xn--bcher-kva.example".into()),
+            "a local part that is not ASCII is kept (the host asks with SMTPUTF8)"
+        );
+        assert_eq!(
             domain("joe@bü\u{ad}\u{fffd}.example"),
             Err(SenderError::Unresolvable)
         );
@@ -151,7 +153,6 @@ mod tests {
             "joe@example.com>\r\nDATA",
             "@example.com",
             "joe@[192.0.2.1]",
-            "jörg@bücher.example",
             &format!("{}@example.com", "a".repeat(250)),
         ] {
             assert!(
