@@ -184,7 +184,7 @@ const COUNTED: &[&str] = &[
 /// carry dates or references to earlier messages (their words tell when mail was written or
 /// collected, not what it is); and fields written on delivery by the receiving site or the
 /// mailbox software, not by the sender (among them other filters' verdicts: `X-Spam: spam`,
-/// SpamCop's and MailScanner's).
+/// SpamCop's and MailScanner's, whose `Found to be clean` is a virus scan's).
 const UNREAD: &[&str] = &[
     "subject",
     "date",
@@ -210,6 +210,7 @@ const UNREAD: &[&str] = &[
     "x-spam-checker-version",
     "x-spamcop-checked",
     "x-spamcop-disposition",
+    "x-mailscanner",
     "x-mailscanner-spamcheck",
     "lines",
     "content-length",
@@ -792,6 +793,7 @@ mod tests {
                 ("X-Spam", "spam DATE_IN_FUTURE_06_12"),
                 ("X-SpamCop-Disposition", "Blocked bl.spamcop.net"),
                 ("X-MailScanner-SpamCheck", "not spam, SpamAssassin"),
+                ("X-MailScanner", "Found to be clean"),
             ],
             ..MessageText::default()
         };
@@ -822,6 +824,7 @@ mod tests {
             "x-spam:date_in_future_06_12",
             "spamcop",
             "spamcheck",
+            "x-mailscanner",
         ] {
             assert!(
                 !t.iter().any(|x| x.contains(unwanted)),
