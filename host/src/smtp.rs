@@ -318,10 +318,12 @@ impl Callouts {
     }
 }
 
-/// Refuses arguments that would inject commands or break the dialogue's syntax.
+/// Refuses arguments that would inject commands or break the dialogue's syntax (an EHLO name
+/// that is not ASCII would need SMTPUTF8, which is not known to be offered before EHLO).
 fn check_arguments(helo_name: &str, recipient: &str) -> Result<(), String> {
     let bad_helo = helo_name.is_empty()
         || helo_name.len() > 255
+        || !helo_name.is_ascii()
         || helo_name
             .chars()
             .any(|c| c.is_control() || c.is_whitespace());

@@ -421,6 +421,7 @@ async fn injection_is_refused_before_connecting() {
         ("antispam.test", ""),
         ("antispam.test\r\nDATA", "a@example.test"),
         ("two words", "a@example.test"),
+        ("m\u{e4}il.example", "a@example.test"),
     ] {
         let result = callouts
             .probe(request(script.addr, helo, rcpt, false))

@@ -31,7 +31,7 @@ const MAX_MX_LIMIT: usize = 20;
 struct Options {
     /// TCP port of the sender's mail servers.
     port: u16,
-    /// Our EHLO/HELO name; by default the receiving domain.
+    /// Our EHLO/HELO name; by default the receiving domain. Sent as A-labels.
     helo_name: Option<String>,
     /// Most addresses called out.
     max_mx: usize,
@@ -58,17 +58,22 @@ impl Options {
         if !(1..=MAX_MX_LIMIT).contains(&self.max_mx) {
             return Err(format!("max-mx must be 1-{MAX_MX_LIMIT}"));
         }
-        if let Some(name) = &self.helo_name {
-            let bad = name.is_empty()
-                || name.len() > 255
-                || name.chars().any(|c| c.is_control() || c.is_whitespace());
-            if bad {
-                return Err(format!("helo-name {name:?} is not a host name"));
+        let helo_name = match &self.helo_name {
+            Some(name) => {
+                let bad = name.is_empty()
+                    || name.len() > 255
+                    || name.chars().any(|c| c.is_control() || c.is_whitespace());
+                let ascii = idna::domain_to_ascii(name).ok().filter(|_| !bad);
+                match ascii {
+                    Some(ascii) if !ascii.is_empty() => Some(ascii),
+                    _ => return Err(format!("helo-name {name:?} is not a host name")),
+                }
             }
-        }
+            None => None,
+        };
         Ok(Config {
             port: self.port,
-            helo_name: self.helo_name,
+            helo_name,
             max_mx: self.max_mx,
             detect_catch_all: self.detect_catch_all,
         })
@@ -165,12 +170,18 @@ mod tests {
                 detect_catch_all: true,
             }
         );
+        assert_eq!(
+            options("helo-name = \"Mäil.Example\"").map(|c| c.helo_name),
+            Ok(Some("xn--mil-qla.example".into())),
+            "EHLO carries A-labels"
+        );
         for bad in [
             "port = 0",
             "max-mx = 0",
             "max-mx = 21",
             "helo-name = \"a b\"",
             "helo-name = \"\"",
+            "helo-name = \"b\u{fffd}.example\"",
             "colour = 1",
         ] {
             assert!(options(bad).is_err(), "{bad}");

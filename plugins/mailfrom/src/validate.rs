@@ -106,7 +106,7 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
     let helo_name = config
         .helo_name
         .clone()
-        .unwrap_or_else(|| domain.to_string());
+        .unwrap_or_else(|| idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_string()));
     let mut last_failure = String::new();
     for target in &targets {
         let callout = Callout {
