@@ -109,8 +109,8 @@ pub enum CalloutResult {
     /// `RCPT TO` was accepted, and so was a random local part at the recipient's domain
     /// (the reply to that).
     AcceptsAny(Reply),
-    /// The connection dropped, a step or the whole callout timed out, or the server sent
-    /// garbage.
+    /// The connection dropped, a step or the whole callout timed out, the server sent
+    /// garbage, or the recipient needs SMTPUTF8 and the server does not offer it.
     DialogueFailed(String),
     /// No connection was made: the request could not be sent safely, the address is in a
     /// special-purpose network not allowed, or the server has had its callouts this minute.
