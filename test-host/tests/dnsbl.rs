@@ -104,6 +104,13 @@ type = "rhs"
     env.mail_from = Some("seller@spammer.example".into());
     let text = run(lists, "", Faults::default(), env).await;
     snapshot("dnsbl_helo_and_rhs_lists", &text);
+
+    // An internationalised sender domain is asked for by its A-labels.
+    let mut env = envelope("192.0.2.1");
+    env.helo = Some("mail.spämmer.example".into());
+    env.mail_from = Some("seller@Spämmer.example".into());
+    let text = run(lists, "", Faults::default(), env).await;
+    snapshot("dnsbl_idn_rhs_listed", &text);
 }
 
 #[tokio::test]

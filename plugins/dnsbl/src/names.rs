@@ -18,13 +18,16 @@ const QUOTE_CHARS: usize = 80;
 pub struct Target {
     /// The message source as IMail logs it: the IP (not reversed), HELO, address or domain.
     pub source: String,
+    /// The source as a header field can carry it: `source` when it is ASCII, otherwise with
+    /// its internationalised name as A-labels.
+    pub ascii_source: String,
     /// The query name, lower case: the reversed or rewritten source followed by the zone.
     pub name: String,
 }
 
 /// The target of `list` for `session`, or why the list does not apply (a verbose skip reason).
 pub fn target(list: &List, session: &Session) -> Result<Target, String> {
-    let (source, labels) = match list.kind {
+    let (source, ascii_source, labels) = match list.kind {
         ListType::ClientIp => {
             let ip = normalize(&session.client_ip);
             if ip.is_ipv6() && !list.ipv6 {
@@ -32,7 +35,7 @@ pub fn target(list: &List, session: &Session) -> Result<Target, String> {
                     "the client {ip} is IPv6 and the list has ipv6 = false"
                 ));
             }
-            (ip.to_string(), reversed_labels(ip))
+            (ip.to_string(), ip.to_string(), reversed_labels(ip))
         }
         ListType::Helo => {
             let helo = session.helo.as_deref().map(str::trim).unwrap_or_default();
@@ -42,18 +45,26 @@ pub fn target(list: &List, session: &Session) -> Result<Target, String> {
             let labels = domain_name(helo).ok_or_else(|| {
                 format!("the HELO argument '{}' is not a domain name", quote(helo))
             })?;
-            (helo.to_string(), labels)
+            (helo.to_string(), labels.clone(), labels)
         }
         ListType::MailFrom => {
             let (local, domain) = sender(session)?;
             let address = format!("{local}@{domain}");
-            let labels = domain_name(&format!("{local}.{domain}")).ok_or_else(|| {
+            if !local.is_ascii() {
+                return Err(format!(
+                    "the sender {} has a local part that is not ASCII",
+                    quote(&address)
+                ));
+            }
+            let unusable = || {
                 format!(
                     "the sender {} cannot be written as a DNS name",
                     quote(&address)
                 )
-            })?;
-            (address, labels)
+            };
+            let ascii_domain = domain_name(domain).ok_or_else(unusable)?;
+            let labels = domain_name(&format!("{local}.{ascii_domain}")).ok_or_else(unusable)?;
+            (address.clone(), format!("{local}@{ascii_domain}"), labels)
         }
         ListType::Rhs => {
             let (_, domain) = sender(session)?;
@@ -63,10 +74,15 @@ pub fn target(list: &List, session: &Session) -> Result<Target, String> {
             let labels = if list.imail_rhs {
                 imail_rhs(&full)?
             } else {
-                full
+                full.clone()
             };
-            (domain.to_string(), labels)
+            (domain.to_string(), full, labels)
         }
+    };
+    let ascii_source = if source.is_ascii() {
+        source.clone()
+    } else {
+        ascii_source
     };
     let name = format!("{labels}.{}", list.query_zone());
     if name.len() > MAX_NAME {
@@ -75,7 +91,11 @@ pub fn target(list: &List, session: &Session) -> Result<Target, String> {
             quote(&source)
         ));
     }
-    Ok(Target { source, name })
+    Ok(Target {
+        source,
+        ascii_source,
+        name,
+    })
 }
 
 /// The RFC 5782 test entries of `list`: the name that must be listed and the one that must
@@ -92,9 +112,19 @@ pub fn self_test_names(list: &List) -> (String, String) {
 }
 
 /// `name` as a lower-case DNS name without the trailing dot, when every label is 1 to 63
-/// letters, digits, `-` (not first) or `_`, and the whole name fits in 253 characters.
+/// letters, digits, `-` (not first) or `_`, and the whole name fits in 253 characters. An
+/// internationalised name is taken as its A-labels (UTS 46: `Bücher.example` is
+/// `xn--bcher-kva.example`), the form lists publish; one that has none is not a name.
 pub fn domain_name(name: &str) -> Option<String> {
-    let name = name.trim().strip_suffix('.').unwrap_or(name.trim());
+    let a_labels;
+    let name = match name.trim() {
+        ascii if ascii.is_ascii() => ascii,
+        other => {
+            a_labels = idna::domain_to_ascii(other).ok()?;
+            a_labels.as_str()
+        }
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
     let valid_label = |label: &str| {
         (1..=MAX_LABEL).contains(&label.len())
             && !label.starts_with('-')
@@ -235,6 +265,7 @@ mod tests {
         let t = target(&list("mail-from", ""), &s).unwrap();
         assert_eq!(t.name, "sender.example1.com.bl.example");
         assert_eq!(t.source, "sender@example1.com");
+        assert_eq!(t.ascii_source, "sender@example1.com");
     }
 
     #[test]
@@ -268,6 +299,33 @@ mod tests {
     }
 
     #[test]
+    fn internationalised_names_are_queried_as_a_labels() {
+        let s = session(
+            "192.0.2.1",
+            Some("Mäil.Bücher.example"),
+            Some("seller@Bücher.example"),
+        );
+        assert_eq!(
+            name("helo", "", &s).unwrap(),
+            "xn--mil-qla.xn--bcher-kva.example.bl.example"
+        );
+        let t = target(&list("rhs", ""), &s).unwrap();
+        assert_eq!(t.name, "xn--bcher-kva.example.bl.example");
+        assert_eq!(t.source, "Bücher.example", "logged as sent");
+        assert_eq!(t.ascii_source, "xn--bcher-kva.example", "in headers");
+        let t = target(&list("mail-from", ""), &s).unwrap();
+        assert_eq!(t.name, "seller.xn--bcher-kva.example.bl.example");
+        assert_eq!(t.ascii_source, "seller@xn--bcher-kva.example");
+        let utf8_local = session("192.0.2.1", None, Some("jörg@example.com"));
+        let err = name("mail-from", "", &utf8_local).unwrap_err();
+        assert!(err.contains("not ASCII"), "{err}");
+        assert_eq!(
+            name("rhs", "", &utf8_local).unwrap(),
+            "example.com.bl.example"
+        );
+    }
+
+    #[test]
     fn overlong_names_are_skipped() {
         let label = "a".repeat(60);
         let helo = [label.as_str(); 4].join(".");
@@ -291,6 +349,7 @@ mod tests {
     fn domain_names_are_validated() {
         assert_eq!(domain_name("Bl.Example."), Some("bl.example".into()));
         assert_eq!(domain_name("_dmarc.example"), Some("_dmarc.example".into()));
+        assert_eq!(domain_name("é.Example."), Some("xn--9ca.example".into()));
         for bad in [
             "",
             ".",
@@ -298,7 +357,7 @@ mod tests {
             "-a.b",
             "a b",
             "a/b",
-            "é.example",
+            "bü\u{ad}\u{fffd}.example",
             &"a".repeat(64),
         ] {
             assert_eq!(domain_name(bad), None, "{bad}");

@@ -16,7 +16,8 @@ pub fn header_name(kind: ListType) -> &'static str {
     }
 }
 
-/// The X-header for a hit: `(name,message-id,source)`, the source as sent (IP not reversed).
+/// The X-header for a hit: `(name,message-id,source)`, the source as sent (IP not reversed;
+/// an internationalised name as its A-labels, so the field stays ASCII).
 pub fn header(list: &List, message_id: &str, source: &str) -> Header {
     Header::new(
         header_name(list.kind),
@@ -43,7 +44,7 @@ pub fn verdict(lists: &[List], outcomes: &[Outcome], message_id: &str) -> Verdic
     let hits: Vec<_> = asked.iter().filter(|(_, a)| a.is_hit()).collect();
     let headers: Vec<Header> = hits
         .iter()
-        .map(|(list, a)| header(list, message_id, &a.target.source))
+        .map(|(list, a)| header(list, message_id, &a.target.ascii_source))
         .collect();
     if let Some((trusted, _)) = hits.iter().find(|(list, _)| list.trusted) {
         return Verdict::TrustedFail(Finding {
