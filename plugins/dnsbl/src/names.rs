@@ -2,7 +2,7 @@
 //! entries of RFC 5782 section 5.
 
 use antispam_sdk::Session;
-use antispam_sdk::net::{normalize, reversed_labels};
+use antispam_sdk::net::{a_labels, normalize, reversed_labels};
 
 use crate::settings::{List, ListType};
 
@@ -116,15 +116,8 @@ pub fn self_test_names(list: &List) -> (String, String) {
 /// internationalised name is taken as its A-labels (UTS 46: `Bücher.example` is
 /// `xn--bcher-kva.example`), the form lists publish; one that has none is not a name.
 pub fn domain_name(name: &str) -> Option<String> {
-    let a_labels;
-    let name = match name.trim() {
-        ascii if ascii.is_ascii() => ascii,
-        other => {
-            a_labels = idna::domain_to_ascii(other).ok()?;
-            a_labels.as_str()
-        }
-    };
-    let name = name.strip_suffix('.').unwrap_or(name);
+    let name = a_labels(name.trim())?;
+    let name = name.strip_suffix('.').unwrap_or(&name);
     let valid_label = |label: &str| {
         (1..=MAX_LABEL).contains(&label.len())
             && !label.starts_with('-')

@@ -1,10 +1,11 @@
 //! The HELO decision: syntax options, address literals, then one batch of MX/A(/AAAA) lookups.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use antispam_sdk::IpAddress;
 use antispam_sdk::dns::{Lookup, Query, RecordData, RecordType};
-use antispam_sdk::net::normalize;
+use antispam_sdk::net::{a_labels, normalize};
 
 use crate::Options;
 use crate::syntax::{self, Argument};
@@ -35,19 +36,15 @@ pub fn validate(
     client: IpAddr,
     resolve: impl FnOnce(&[Query]) -> Vec<Lookup>,
 ) -> Outcome {
-    let a_labels;
-    let helo = if helo.is_ascii() || helo.starts_with('[') {
-        helo
+    let helo = if helo.starts_with('[') {
+        Cow::Borrowed(helo)
     } else {
-        match idna::domain_to_ascii(helo) {
-            Ok(name) => {
-                a_labels = name;
-                &a_labels
-            }
-            Err(_) => return Outcome::Rejected,
+        match a_labels(helo) {
+            Some(name) => name,
+            None => return Outcome::Rejected,
         }
     };
-    let arg = Argument::parse(helo);
+    let arg = Argument::parse(&helo);
     if (options.reject_invalid_hostname && !arg.is_valid_hostname())
         || (options.reject_non_fqdn && !arg.is_fqdn())
     {

@@ -13,6 +13,7 @@ mod validate;
 
 use antispam_sdk::bindings::smtp::{self, Callout, CalloutResult};
 use antispam_sdk::dns::{self, Lookup, Query};
+use antispam_sdk::net::a_labels;
 use antispam_sdk::{ConnectionCheck, Header, Session, Settings, Verdict, log};
 use serde::Deserialize;
 
@@ -63,10 +64,9 @@ impl Options {
                 let bad = name.is_empty()
                     || name.len() > 255
                     || name.chars().any(|c| c.is_control() || c.is_whitespace());
-                let ascii = idna::domain_to_ascii(name).ok().filter(|_| !bad);
-                match ascii {
-                    Some(ascii) if !ascii.is_empty() => Some(ascii),
-                    _ => return Err(format!("helo-name {name:?} is not a host name")),
+                match a_labels(name).filter(|_| !bad) {
+                    Some(ascii) => Some(ascii.into_owned()),
+                    None => return Err(format!("helo-name {name:?} is not a host name")),
                 }
             }
             None => None,

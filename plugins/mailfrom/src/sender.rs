@@ -1,5 +1,7 @@
 //! Splitting the MAIL FROM address into what the callout needs.
 
+use antispam_sdk::net::a_labels;
+
 /// Why an address cannot be called out.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SenderError {
@@ -55,9 +57,9 @@ pub fn parse(address: &str) -> Result<Sender, SenderError> {
     let (domain, recipient) = if domain.is_ascii() {
         (domain.to_ascii_lowercase(), address.to_string())
     } else {
-        let a_labels = idna::domain_to_ascii(domain).map_err(|_| SenderError::Unresolvable)?;
-        let recipient = format!("{local}@{a_labels}");
-        (a_labels, recipient)
+        let ascii = a_labels(domain).ok_or(SenderError::Unresolvable)?;
+        let recipient = format!("{local}@{ascii}");
+        (ascii.into_owned(), recipient)
     };
     if !is_dns_name(&domain) {
         return Err(SenderError::Unresolvable);

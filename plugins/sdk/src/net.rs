@@ -1,5 +1,7 @@
-//! Address helpers: conversions, RFC 5782 query names, reverse-DNS names.
+//! Address helpers: conversions, RFC 5782 query names, reverse-DNS names, internationalised
+//! domain names.
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::IpAddress;
@@ -59,6 +61,18 @@ pub fn reversed_labels(ip: IpAddr) -> String {
     }
 }
 
+/// A domain name as the DNS, mail servers and lists write it: an ASCII name as it is, an
+/// internationalised one as its A-labels (UTS 46 processing: `Bücher.example` is
+/// `xn--bcher-kva.example`, full-width letters and dots are mapped). `None` when the name has
+/// no A-labels (a disallowed character, say).
+pub fn a_labels(name: &str) -> Option<Cow<'_, str>> {
+    if name.is_ascii() {
+        Some(Cow::Borrowed(name))
+    } else {
+        idna::domain_to_ascii(name).ok().map(Cow::Owned)
+    }
+}
+
 /// The PTR query name for an address (`in-addr.arpa` or `ip6.arpa`).
 pub fn reverse_name(ip: IpAddr) -> String {
     let zone = if ip.is_ipv4() {
@@ -72,6 +86,20 @@ pub fn reverse_name(ip: IpAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internationalised_names_become_a_labels() {
+        assert_eq!(a_labels("Mail.Example").as_deref(), Some("Mail.Example"));
+        assert_eq!(
+            a_labels("Mäil.Bücher.example.").as_deref(),
+            Some("xn--mil-qla.xn--bcher-kva.example.")
+        );
+        assert_eq!(
+            a_labels("ｅｘａｍｐｌｅ。com").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(a_labels("bü\u{ad}\u{fffd}.example"), None);
+    }
 
     #[test]
     fn ipv4_octets_are_reversed() {
