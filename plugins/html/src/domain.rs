@@ -2,7 +2,10 @@
 
 use std::net::IpAddr;
 
+use std::borrow::Cow;
+
 use antispam_sdk::html::link_host;
+use antispam_sdk::net::a_labels;
 
 /// Public suffixes of two labels under which names are registered one level deeper
 /// (`example.co.uk`). Sorted for binary search; a small built-in list, not the full PSL.
@@ -62,10 +65,11 @@ fn host_of_word(word: &str) -> Option<String> {
     let host = word.split(['/', '?', '#']).next()?.to_lowercase();
     let tld = host.rsplit('.').next()?;
     (host.contains('.') && BARE_TLDS.binary_search(&tld).is_ok() && looks_like_host(&host))
-        .then_some(host)
+        .then(|| a_labels(&host).map_or_else(|| host.clone(), Cow::into_owned))
 }
 
-/// An IP address, or dot-separated labels of letters, digits and `-` ending in letters.
+/// An IP address, or dot-separated labels of letters, digits and `-` ending in letters (or in
+/// an internationalised top-level domain's A-label, `xn--p1ai`).
 fn looks_like_host(host: &str) -> bool {
     if host.parse::<IpAddr>().is_ok() {
         return true;
@@ -76,7 +80,7 @@ fn looks_like_host(host: &str) -> bool {
     labels.len() >= 2
         && labels.iter().all(label_ok)
         && tld.chars().count() >= 2
-        && tld.chars().all(char::is_alphabetic)
+        && (tld.chars().all(char::is_alphabetic) || tld.starts_with("xn--"))
 }
 
 #[cfg(test)]

@@ -412,6 +412,25 @@ mod tests {
         );
         let two = "<a href=\"http://evil.example/\">see</a> www.bank.com <a href=\"http://bank.com\">x</a>";
         assert!(!found(two).iter().any(|(k, _)| *k == Feature::DeceptiveUrl));
+
+        // Internationalised names compare by their A-labels: two spellings of one name are
+        // honest, a look-alike is not.
+        let deceptive = |html: &str| found(html).iter().any(|(k, _)| *k == Feature::DeceptiveUrl);
+        assert!(!deceptive(
+            "<a href=\"http://xn--bcher-kva.de/\">www.bücher.de</a>"
+        ));
+        assert!(!deceptive(
+            "<a href=\"http://www.Bücher.de/\">bücher.de</a>"
+        ));
+        assert!(deceptive(
+            "<a href=\"http://p\u{430}ypal.com/\">www.paypal.com</a>"
+        ));
+        assert!(!deceptive(
+            "<a href=\"http://пример.рф/\">http://www.пример.рф</a>"
+        ));
+        assert!(deceptive(
+            "<a href=\"http://evil.example/\">http://пример.рф</a>"
+        ));
     }
 
     #[test]

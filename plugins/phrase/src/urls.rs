@@ -1,32 +1,42 @@
 //! The URL Domain Black List: link hosts from HTML attributes and plain text, matched against
 //! listed domains.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use antispam_sdk::html::{Document, link_host};
+use antispam_sdk::net::a_labels;
 
 /// The longest list entry, as IMail allowed (1–255 characters).
 const MAX_ENTRY: usize = 255;
 
-/// A compiled URL domain list.
+/// A compiled URL domain list: each entry keyed by its name in A-labels (see [`key`]), with the
+/// entry as written.
 #[derive(Debug)]
 pub struct DomainList {
     /// `www.` entries: they match that exact host only.
-    exact: HashSet<String>,
+    exact: HashMap<String, String>,
     /// Other entries: they match the host itself and every host under it.
-    domains: HashSet<String>,
+    domains: HashMap<String, String>,
+}
+
+/// A lower-case name as the list compares it: an internationalised name as its A-labels (as
+/// link hosts are given), so that `bücher.example` and `xn--bcher-kva.example` are one entry.
+fn key(name: &str) -> Cow<'_, str> {
+    a_labels(name).unwrap_or(Cow::Borrowed(name))
 }
 
 impl DomainList {
-    /// Compiles `entries` (case-insensitive, a trailing dot ignored); `None` when empty.
-    /// An entry with whitespace, `/`, or more than 255 characters is an error.
+    /// Compiles `entries` (case-insensitive, a trailing dot ignored, internationalised names
+    /// in either form); `None` when empty. An entry with whitespace, `/`, or more than 255
+    /// characters is an error.
     pub fn new<'e>(entries: impl IntoIterator<Item = &'e str>) -> Result<Option<Self>, String> {
         let mut list = DomainList {
-            exact: HashSet::new(),
-            domains: HashSet::new(),
+            exact: HashMap::new(),
+            domains: HashMap::new(),
         };
         for entry in entries {
             let name = entry.trim().trim_end_matches('.').to_lowercase();
@@ -38,23 +48,25 @@ impl DomainList {
             if !valid {
                 return Err(format!("url domain list: invalid entry [{}]", entry.trim()));
             }
-            if name.starts_with("www.") {
-                list.exact.insert(name);
+            let set = if name.starts_with("www.") {
+                &mut list.exact
             } else {
-                list.domains.insert(name);
-            }
+                &mut list.domains
+            };
+            set.insert(key(&name).into_owned(), name);
         }
         Ok((!list.exact.is_empty() || !list.domains.is_empty()).then_some(list))
     }
 
-    /// The entry that `host` (lower-case) matches: a `www.` entry equal to it, or another
-    /// entry equal to it or to one of its parent domains (`ipswitch.com` matches
+    /// The entry (as written) that `host` (lower-case) matches: a `www.` entry equal to it, or
+    /// another entry equal to it or to one of its parent domains (`ipswitch.com` matches
     /// `www.mail.ipswitch.com` but not `notipswitch.com`).
     pub fn find(&self, host: &str) -> Option<&str> {
-        if let Some(entry) = self.exact.get(host) {
+        let host = key(host);
+        if let Some(entry) = self.exact.get(host.as_ref()) {
             return Some(entry);
         }
-        let mut name = host;
+        let mut name = host.as_ref();
         loop {
             if let Some(entry) = self.domains.get(name) {
                 return Some(entry);
@@ -139,6 +151,17 @@ mod tests {
     }
 
     #[test]
+    fn internationalised_entries_match_either_spelling() {
+        let l = list(&["Bücher.example", "www.xn--mil-qla.example"]);
+        assert_eq!(l.find("www.xn--bcher-kva.example"), Some("bücher.example"));
+        assert_eq!(l.find("shop.bücher.example"), Some("bücher.example"));
+        assert_eq!(l.find("www.mäil.example"), Some("www.xn--mil-qla.example"));
+        assert_eq!(l.find("p\u{e4}il.example"), None);
+        let hosts = link_hosts("see http://www.Bücher.example/offer", &[]);
+        assert_eq!(l.find(&hosts[0]), Some("bücher.example"));
+    }
+
+    #[test]
     fn www_entries_match_only_that_host() {
         // Behaviour 38.
         let l = list(&["www.ipswitch.com"]);
@@ -168,7 +191,7 @@ mod tests {
         );
         assert!(hosts_in_text("").is_empty());
         assert!(hosts_in_text("http:// www. https://").is_empty());
-        assert_eq!(hosts_in_text("ünïcode http://ü.example"), ["ü.example"]);
+        assert_eq!(hosts_in_text("ünïcode http://ü.example"), ["xn--tda.example"]);
     }
 
     #[test]

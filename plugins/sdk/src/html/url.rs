@@ -1,12 +1,19 @@
 //! The host part of a link, as the URL checks compare it.
 
+use std::borrow::Cow;
+
+use crate::net::a_labels;
+
 /// The longest host name we accept (RFC 1035 names are at most 253 characters).
 const MAX_HOST: usize = 253;
 
 /// The lower-case host of an absolute web link: `http://`, `https://`, `ftp://`,
 /// protocol-relative `//host`, or a bare `www.` name. User information (`user@`), the port
 /// and a trailing dot are removed and `%XX` escapes in the host are decoded, so
-/// `http://paypal.com@%77ww.evil.example:80/` gives `www.evil.example`. Returns `None` for
+/// `http://paypal.com@%77ww.evil.example:80/` gives `www.evil.example`; an internationalised
+/// name is given as its A-labels (`http://Bücher.example/` gives `xn--bcher-kva.example`,
+/// the name a browser resolves), so that both spellings of a name compare equal and a
+/// look-alike (Cyrillic `а` in `pаypal.com`) does not. Returns `None` for
 /// other links (`mailto:`, relative paths, `javascript:`) and for hosts that are not plain
 /// names or addresses.
 pub fn link_host(url: &str) -> Option<String> {
@@ -23,7 +30,7 @@ pub fn link_host(url: &str) -> Option<String> {
     let host = host.trim_end_matches('.');
     let valid = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':');
     (!host.is_empty() && host.len() <= MAX_HOST && host.chars().all(valid))
-        .then(|| host.to_string())
+        .then(|| a_labels(host).map_or_else(|| host.to_string(), Cow::into_owned))
 }
 
 /// The part after the scheme, for the link forms [`link_host`] understands.
@@ -113,6 +120,22 @@ mod tests {
             Some("2001:db8::1")
         );
         assert_eq!(host("http://192.0.2.7/").as_deref(), Some("192.0.2.7"));
+    }
+
+    #[test]
+    fn internationalised_hosts_are_a_labels() {
+        for url in [
+            "http://Bücher.example/",
+            "http://b%C3%BCcher.example/",
+            "http://xn--bcher-kva.example/",
+        ] {
+            assert_eq!(host(url).as_deref(), Some("xn--bcher-kva.example"), "{url}");
+        }
+        assert_eq!(
+            host("http://p\u{430}ypal.com/").as_deref(),
+            Some("xn--pypal-4ve.com"),
+            "a look-alike is another name"
+        );
     }
 
     #[test]
