@@ -280,6 +280,30 @@ async fn url_list_matches_at_label_boundaries() {
 }
 
 #[tokio::test]
+async fn url_list_matches_internationalised_names_in_either_spelling() {
+    let checks = [check("phrase", "url-domains = [\"bücher.example\"]")];
+    let text = scenario(
+        &checks,
+        &[
+            (
+                "A-labels in the text",
+                plain("hi", "see http://www.xn--bcher-kva.example/offer"),
+            ),
+            (
+                "percent-encoded UTF-8 in an HTML link",
+                html_only("hi", "<a href=\"http://B%C3%BCcher.example/\">x</a>"),
+            ),
+            (
+                "the ASCII look-alike",
+                plain("hi", "see http://bucher.example/"),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_url_internationalised", &text);
+}
+
+#[tokio::test]
 async fn url_www_entry_matches_only_that_host() {
     let checks = [check("phrase", "url-domains = [\"www.ipswitch.com\"]")];
     let text = scenario(

@@ -191,7 +191,10 @@ mod tests {
         );
         assert!(hosts_in_text("").is_empty());
         assert!(hosts_in_text("http:// www. https://").is_empty());
-        assert_eq!(hosts_in_text("ünïcode http://ü.example"), ["xn--tda.example"]);
+        assert_eq!(
+            hosts_in_text("ünïcode http://ü.example"),
+            ["xn--tda.example"]
+        );
     }
 
     #[test]
