@@ -199,7 +199,8 @@ pub struct DomainSection {
     /// Client addresses (`a.b.c.d`, `net/len`, or `addr/netmask`) that skip every check.
     #[serde(default)]
     pub trusted_ips: Vec<Spanned<String>>,
-    /// Sender addresses or whole domains whose mail skips content filtering.
+    /// Sender addresses or whole domains whose mail skips content filtering (compared
+    /// case-insensitively, an internationalised domain in either spelling).
     #[serde(default)]
     pub whitelist: Vec<String>,
     /// When false, white-listed senders skip connection filtering too.

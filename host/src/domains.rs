@@ -32,8 +32,9 @@ pub struct Domain {
     pub result_header: Option<String>,
     /// Client networks that skip every check.
     pub trusted: Vec<IpNet>,
-    /// White-listed senders (lower-case addresses or domains).
-    pub whitelist: Vec<String>,
+    /// White-listed senders, addresses or domains: each entry's [`sender_key`] and the entry
+    /// as written (lower-cased, for the log).
+    pub whitelist: Vec<(String, String)>,
     /// White-listed senders skip only content filtering.
     pub whitelist_content_only: bool,
     /// Connection checks in order, with what their failure does (`XHeader` or `None`).
@@ -253,7 +254,10 @@ pub async fn build(
         whitelist: d
             .whitelist
             .iter()
-            .map(|w| w.trim().to_ascii_lowercase())
+            .map(|w| {
+                let written = w.trim().to_lowercase();
+                (sender_key(&written), written)
+            })
             .collect(),
         whitelist_content_only: d.whitelist_content_only,
         connection,
@@ -418,3 +422,42 @@ fn limits_for(config: &Config, c: &CheckSection, verbose: bool) -> Limits {
 
 /// The live domains, by lower-case name.
 pub type Domains = HashMap<String, Arc<Domain>>;
+/// A sender address or domain as the white list compares it: the local part lower-cased, the
+/// domain in A-labels (UTS 46, which lower-cases too), so that `Jörg@Bücher.example` and
+/// `jörg@xn--bcher-kva.example` are one sender. A domain without A-labels is lower-cased.
+pub fn sender_key(address: &str) -> String {
+    let address = address.trim();
+    let (local, domain) = match address.rsplit_once('@') {
+        Some((local, domain)) => (Some(local), domain),
+        None => (None, address),
+    };
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase());
+    match local {
+        Some(local) => format!("{}@{domain}", local.to_lowercase()),
+        None => domain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sender_key;
+
+    #[test]
+    fn sender_keys_fold_case_and_internationalised_domains() {
+        assert_eq!(sender_key(" Joe@Example.COM "), "joe@example.com");
+        assert_eq!(sender_key("Partner.Example."), "partner.example");
+        assert_eq!(
+            sender_key("Jörg@Bücher.example"),
+            "jörg@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            sender_key("JÖRG@xn--bcher-kva.example"),
+            "jörg@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            sender_key("bü\u{ad}\u{fffd}.Example"),
+            "bü\u{ad}\u{fffd}.example"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::Semaphore;
 
 use crate::config::{Action, Config, ConfigError};
-use crate::domains::{self, Domain, Domains};
+use crate::domains::{self, Domain, Domains, sender_key};
 use crate::log::{Level, LogLine, LogSink};
 use crate::message::{DEFAULT_MAX_TEXT_BYTES, MessageView};
 use crate::runtime::{self, Check, Message, Runtime, Services, Session, Verdict};
@@ -455,13 +455,14 @@ impl MessageRun {
     }
 }
 
-/// The white-list entry matching a sender: the exact address, or its whole domain.
+/// The white-list entry (as written) matching a sender: the exact address, or its whole
+/// domain, compared by [`sender_key`].
 fn whitelist_entry(domain: &Domain, sender: Option<&str>) -> Option<String> {
-    let sender = sender?.trim().to_ascii_lowercase();
+    let sender = sender_key(sender?);
     let sender_domain = sender.rsplit_once('@').map(|(_, d)| d)?;
     domain
         .whitelist
         .iter()
-        .find(|w| **w == sender || w.as_str() == sender_domain)
-        .cloned()
+        .find(|(key, _)| *key == sender || key == sender_domain)
+        .map(|(_, written)| written.clone())
 }

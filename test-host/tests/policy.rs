@@ -127,6 +127,31 @@ async fn whitelisted_sender_skips_content_filtering() {
 }
 
 #[tokio::test]
+async fn whitelist_compares_internationalised_domains_by_their_a_labels() {
+    let (h, _dns) = harness("whitelist = [\"Bücher.example\", \"JÖRG@müller.example\"]").await;
+    h.take_log();
+    for (from, entry) in [
+        ("seller@XN--BCHER-KVA.example", "bücher.example"),
+        ("jörg@xn--mller-kva.example.", "jörg@müller.example"),
+    ] {
+        let text = h
+            .check(&sender("192.0.2.99", Some("localhost"), from), SPAMMY)
+            .await;
+        assert!(
+            text.contains(&format!("[{entry}] in white list")),
+            "{from}: {text}"
+        );
+    }
+    let text = h
+        .check(
+            &sender("192.0.2.99", Some("localhost"), "joerg@mueller.example"),
+            SPAMMY,
+        )
+        .await;
+    assert!(!text.contains("in white list"), "{text}");
+}
+
+#[tokio::test]
 async fn whitelisted_sender_skips_everything_when_not_content_only() {
     let (h, dns) =
         harness("whitelist = [\"SELLER@spam.example\"]\nwhitelist-content-only = false").await;
