@@ -2,7 +2,9 @@
 //! `cargo build` or `cargo test` on a fresh checkout produces the host and its components.
 //! The nested build uses its own target directory (`target/plugins`) so it never waits on the
 //! outer build's lock. `ANTISPAM_PLUGIN_DIR` tells the host where the `.wasm` files are.
-//! `ANTISPAM_PLUGINS=a,b` limits the build to those plugins (for quick iteration).
+//! `ANTISPAM_PLUGINS=a,b` limits the build to those plugins (for quick iteration); otherwise
+//! the SDK's example check (`examples/required_header.wasm`, the template for your own) is
+//! built too, so that the tests load it as a user would.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,13 +30,15 @@ fn main() {
         root.join("Cargo.lock").display()
     );
     println!("cargo:rerun-if-env-changed=ANTISPAM_PLUGINS");
-    let plugins = match std::env::var("ANTISPAM_PLUGINS") {
-        Ok(list) => list
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Err(_) => plugin_names(&root.join("plugins")),
+    let (plugins, example) = match std::env::var("ANTISPAM_PLUGINS") {
+        Ok(list) => (
+            list.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            false,
+        ),
+        Err(_) => (plugin_names(&root.join("plugins")), true),
     };
     ensure_target();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -44,6 +48,15 @@ fn main() {
         .args(["build", "--release", "--target", TARGET]);
     for p in &plugins {
         build.args(["-p", p]);
+    }
+    if example {
+        build.args([
+            "-p",
+            "antispam-sdk",
+            "--lib",
+            "--example",
+            "required_header",
+        ]);
     }
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",

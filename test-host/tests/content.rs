@@ -773,3 +773,27 @@ async fn eval_tallies_what_each_check_said_of_good_mail_and_spam() {
         "the dry-run phrase check's hit on good mail is tallied, not counted"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// A check written outside the seven, from the SDK's template (`plugins/sdk/examples`).
+
+#[tokio::test]
+async fn a_check_built_from_the_sdk_template_loads_from_its_file() {
+    let checks = [check("examples/required_header", "field = \"Date\"")];
+    let text = scenario(
+        &checks,
+        &[
+            ("no Date field", plain("hi", "hello")),
+            (
+                "a Date field",
+                format!(
+                    "Date: Mon, 2 Dec 2002 10:00:00 +0000\r\n{}",
+                    "Subject: hi\r\n\r\nhello\r\n"
+                )
+                .into_bytes(),
+            ),
+        ],
+    )
+    .await;
+    snapshot("content_sdk_template_check", &text);
+}
