@@ -1,6 +1,7 @@
-//! Labelled mail for training and evaluation: a folder of `.eml` files, an mbox file
-//! (`From ` separated, mboxrd quoting undone), or a corpus split file (`file<TAB>label<TAB>split`,
-//! paths relative to the split file, labels `ham`/`spam`).
+//! Labelled mail for training and evaluation: a folder of `.eml` files, a Maildir folder (a
+//! mail client's Junk folder, say), an mbox file (`From ` separated, mboxrd quoting undone), or
+//! a corpus split file (`file<TAB>label<TAB>split`, paths relative to the split file, labels
+//! `ham`/`spam`).
 
 use std::path::{Path, PathBuf};
 
@@ -9,10 +10,10 @@ use anyhow::{Context, bail};
 /// Where labelled mail comes from, as the `train` and `eval` commands take it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Source {
-    /// Good mail: folders of `.eml` files or mbox files.
+    /// Good mail: folders of `.eml` files, Maildir folders or mbox files.
     #[arg(long, num_args = 1..)]
     pub good: Vec<PathBuf>,
-    /// Spam: folders of `.eml` files or mbox files.
+    /// Spam: folders of `.eml` files, Maildir folders or mbox files.
     #[arg(long, num_args = 1..)]
     pub spam: Vec<PathBuf>,
     /// A split file (`file<TAB>label<TAB>split`) instead of `--good`/`--spam`.
@@ -54,14 +55,26 @@ pub struct Sample {
     pub raw: Vec<u8>,
 }
 
-/// Reads every message of `path`, labelled `spam`: a directory's `.eml` files (sorted by
-/// name) or, for a file, the messages of an mbox.
+/// Reads every message of `path`, labelled `spam`: for a Maildir (a directory with `cur/` or
+/// `new/`), every message file of both; for another directory, its `.eml` files; for a file,
+/// the messages of an mbox. Files are read in name order.
 pub fn read_path(path: &Path, spam: bool) -> anyhow::Result<Vec<Sample>> {
     if path.is_dir() {
-        return eml_files(path)?
-            .into_iter()
-            .map(|file| read_file(&file, spam))
-            .collect();
+        let maildir = ["cur", "new"].map(|sub| path.join(sub));
+        let files = if maildir.iter().any(|sub| sub.is_dir()) {
+            let mut files = Vec::new();
+            for sub in maildir.iter().filter(|sub| sub.is_dir()) {
+                files.extend(files_of(sub, |name| !name.starts_with('.'))?);
+            }
+            files
+        } else {
+            files_of(path, |name| {
+                Path::new(name)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
+            })?
+        };
+        return files.iter().map(|file| read_file(file, spam)).collect();
     }
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(split_mbox(&bytes)
@@ -111,16 +124,13 @@ pub fn read_split(file: &Path, split: &str) -> anyhow::Result<Vec<Sample>> {
     Ok(samples)
 }
 
-/// The `.eml` files of a directory, sorted.
-fn eml_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// The files of a directory whose names `wanted` accepts, sorted.
+fn files_of(dir: &Path, wanted: impl Fn(&str) -> bool) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_file()
-            && path
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
-        {
+        let entry = entry?;
+        let path = entry.path();
+        if path.is_file() && wanted(&entry.file_name().to_string_lossy()) {
             files.push(path);
         }
     }
@@ -197,6 +207,26 @@ mod tests {
         );
         let mbox = read_path(&dir.join("box"), true).unwrap();
         assert_eq!((mbox.len(), mbox[0].spam), (1, true));
+
+        // A Maildir (a client's Junk folder): the files of cur/ and new/, whatever their names;
+        // tmp/ (deliveries in progress) and dot files are left alone.
+        let junk = dir.join("Maildir/.Junk");
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(junk.join(sub)).unwrap();
+        }
+        std::fs::write(
+            junk.join("cur/1700000000.M1P2.host:2,S"),
+            b"Subject: c\n\nc",
+        )
+        .unwrap();
+        std::fs::write(junk.join("new/1700000001.M3P4.host"), b"Subject: n\n\nn").unwrap();
+        std::fs::write(junk.join("tmp/1700000002.M5P6.host"), b"partial").unwrap();
+        std::fs::write(junk.join("cur/.hidden"), b"not mail").unwrap();
+        let maildir = read_path(&junk, true).unwrap();
+        assert_eq!(
+            maildir.iter().map(|s| s.raw.as_slice()).collect::<Vec<_>>(),
+            [b"Subject: c\n\nc", b"Subject: n\n\nn"]
+        );
         let test = read_split(&dir.join("split.tsv"), "test").unwrap();
         assert_eq!(test.len(), 1);
         assert!(test[0].spam && test[0].name.ends_with("b.eml"));
