@@ -5,7 +5,10 @@
 //! Tokens are assembled in reused buffers and handed to a sink one at a time, so scoring a
 //! message allocates almost nothing per token.
 
+use std::borrow::Cow;
+
 use antispam_sdk::html::scan;
+use antispam_sdk::net::a_labels;
 
 use super::{MessageText, lower, push_lower};
 
@@ -486,7 +489,8 @@ impl<'s> Tokenizer<'s> {
         self.body(&doc.text);
     }
 
-    /// `proto:http`, `url:<host label>` for each label, and `url:<path piece>`.
+    /// `proto:http`, `url:<host label>` for each label (an internationalised host's A-labels,
+    /// so both spellings of a name give the same tokens), and `url:<path piece>`.
     fn url(&mut self, raw: &str) {
         let raw = lower(&mut self.lower, raw);
         let (proto, rest) =
@@ -495,6 +499,13 @@ impl<'s> Tokenizer<'s> {
         let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
         let host = host.rsplit('@').next().unwrap_or(host);
         let host = host.split(':').next().unwrap_or(host);
+        let name = |c: char| c.is_alphanumeric() || c == '.' || c == '-';
+        let ascii = if host.is_ascii() || !host.chars().all(name) {
+            None
+        } else {
+            a_labels(host).map(Cow::into_owned)
+        };
+        let host = ascii.as_deref().unwrap_or(host);
         if is_ipv4(host) {
             self.out.emit(["url:numeric-host"]);
         }
@@ -964,6 +975,15 @@ mod tests {
         };
         let t = tokens(&msg);
         has_all(&t, &["url:www", "url:co", "url:uk", "url:a", "url:b"]);
+        let idn = tokens(&MessageText {
+            text: "see http://www.Bücher.example/x and http://xn--mil-qla.example/",
+            ..MessageText::default()
+        });
+        has_all(
+            &idn,
+            &["url:xn--bcher-kva", "url:xn--mil-qla", "url:example"],
+        );
+        assert!(!idn.iter().any(|t| t.contains("bücher")), "{idn:?}");
         assert!(
             t.iter()
                 .all(|t| !t.starts_with("url:") || !t.contains(char::is_whitespace)),
