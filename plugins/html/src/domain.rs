@@ -2,10 +2,8 @@
 
 use std::net::IpAddr;
 
-use std::borrow::Cow;
-
 use antispam_sdk::html::link_host;
-use antispam_sdk::net::a_labels;
+use antispam_sdk::net::a_labels_or_name;
 
 /// Public suffixes of two labels under which names are registered one level deeper
 /// (`example.co.uk`). Sorted for binary search; a small built-in list, not the full PSL.
@@ -65,7 +63,7 @@ fn host_of_word(word: &str) -> Option<String> {
     let host = word.split(['/', '?', '#']).next()?.to_lowercase();
     let tld = host.rsplit('.').next()?;
     (host.contains('.') && BARE_TLDS.binary_search(&tld).is_ok() && looks_like_host(&host))
-        .then(|| a_labels(&host).map_or_else(|| host.clone(), Cow::into_owned))
+        .then(|| a_labels_or_name(&host).into_owned())
 }
 
 /// An IP address, or dot-separated labels of letters, digits and `-` ending in letters (or in

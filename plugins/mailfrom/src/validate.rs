@@ -1,12 +1,10 @@
 //! The whole MAIL FROM validation for one session, written against [`Host`] so that it runs
 //! natively in tests with scripted DNS answers and callout results.
 
-use std::borrow::Cow;
-
 use antispam_sdk::Session;
 use antispam_sdk::bindings::smtp::{Callout, CalloutResult};
 use antispam_sdk::dns::{DnsError, Lookup, Query, RecordType};
-use antispam_sdk::net::a_labels;
+use antispam_sdk::net::a_labels_or_name;
 
 use crate::lines::{self, Line};
 use crate::mx::{self, Exchanges, Targets};
@@ -106,11 +104,10 @@ pub fn validate(host: &mut impl Host, config: &Config, session: &Session) -> Out
         Targets::DnsFailed(e) => return dns_failed(host, domain, mail_from, e),
     };
 
-    let helo_name = config.helo_name.clone().unwrap_or_else(|| {
-        a_labels(domain)
-            .unwrap_or(Cow::Borrowed(domain))
-            .into_owned()
-    });
+    let helo_name = config
+        .helo_name
+        .clone()
+        .unwrap_or_else(|| a_labels_or_name(domain).into_owned());
     let mut last_failure = String::new();
     for target in &targets {
         let callout = Callout {

@@ -1,32 +1,26 @@
 //! The URL Domain Black List: link hosts from HTML attributes and plain text, matched against
 //! listed domains.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use antispam_sdk::html::{Document, link_host};
-use antispam_sdk::net::a_labels;
+use antispam_sdk::net::a_labels_or_name;
 
 /// The longest list entry, as IMail allowed (1–255 characters).
 const MAX_ENTRY: usize = 255;
 
-/// A compiled URL domain list: each entry keyed by its name in A-labels (see [`key`]), with the
-/// entry as written.
+/// A compiled URL domain list: each entry keyed by its name in A-labels, as link hosts are
+/// given (so that `bücher.example` and `xn--bcher-kva.example` are one entry), with the entry
+/// as written.
 #[derive(Debug)]
 pub struct DomainList {
     /// `www.` entries: they match that exact host only.
     exact: HashMap<String, String>,
     /// Other entries: they match the host itself and every host under it.
     domains: HashMap<String, String>,
-}
-
-/// A lower-case name as the list compares it: an internationalised name as its A-labels (as
-/// link hosts are given), so that `bücher.example` and `xn--bcher-kva.example` are one entry.
-fn key(name: &str) -> Cow<'_, str> {
-    a_labels(name).unwrap_or(Cow::Borrowed(name))
 }
 
 impl DomainList {
@@ -53,7 +47,7 @@ impl DomainList {
             } else {
                 &mut list.domains
             };
-            set.insert(key(&name).into_owned(), name);
+            set.insert(a_labels_or_name(&name).into_owned(), name);
         }
         Ok((!list.exact.is_empty() || !list.domains.is_empty()).then_some(list))
     }
@@ -62,7 +56,7 @@ impl DomainList {
     /// another entry equal to it or to one of its parent domains (`ipswitch.com` matches
     /// `www.mail.ipswitch.com` but not `notipswitch.com`).
     pub fn find(&self, host: &str) -> Option<&str> {
-        let host = key(host);
+        let host = a_labels_or_name(host);
         if let Some(entry) = self.exact.get(host.as_ref()) {
             return Some(entry);
         }

@@ -73,6 +73,12 @@ pub fn a_labels(name: &str) -> Option<Cow<'_, str>> {
     }
 }
 
+/// [`a_labels`] of `name`, or `name` as it is when it has none: for names that are compared,
+/// not resolved, where an unconvertible name should still match itself.
+pub fn a_labels_or_name(name: &str) -> Cow<'_, str> {
+    a_labels(name).unwrap_or(Cow::Borrowed(name))
+}
+
 /// The PTR query name for an address (`in-addr.arpa` or `ip6.arpa`).
 pub fn reverse_name(ip: IpAddr) -> String {
     let zone = if ip.is_ipv4() {
@@ -99,6 +105,10 @@ mod tests {
             Some("example.com")
         );
         assert_eq!(a_labels("bü\u{ad}\u{fffd}.example"), None);
+        assert_eq!(
+            a_labels_or_name("bü\u{ad}\u{fffd}.example"),
+            "bü\u{ad}\u{fffd}.example"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use antispam_sdk::html::scan;
-use antispam_sdk::net::a_labels;
+use antispam_sdk::net::a_labels_or_name;
 
 use super::{MessageText, lower, push_lower};
 
@@ -500,12 +500,12 @@ impl<'s> Tokenizer<'s> {
         let host = host.rsplit('@').next().unwrap_or(host);
         let host = host.split(':').next().unwrap_or(host);
         let name = |c: char| c.is_alphanumeric() || c == '.' || c == '-';
-        let ascii = if host.is_ascii() || !host.chars().all(name) {
-            None
+        let host = if host.chars().all(name) {
+            a_labels_or_name(host)
         } else {
-            a_labels(host).map(Cow::into_owned)
+            Cow::Borrowed(host)
         };
-        let host = ascii.as_deref().unwrap_or(host);
+        let host = host.as_ref();
         if is_ipv4(host) {
             self.out.emit(["url:numeric-host"]);
         }

@@ -1,8 +1,6 @@
 //! The host part of a link, as the URL checks compare it.
 
-use std::borrow::Cow;
-
-use crate::net::a_labels;
+use crate::net::a_labels_or_name;
 
 /// The longest host name we accept (RFC 1035 names are at most 253 characters).
 const MAX_HOST: usize = 253;
@@ -30,7 +28,7 @@ pub fn link_host(url: &str) -> Option<String> {
     let host = host.trim_end_matches('.');
     let valid = |c: char| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | ':');
     (!host.is_empty() && host.len() <= MAX_HOST && host.chars().all(valid))
-        .then(|| a_labels(host).map_or_else(|| host.to_string(), Cow::into_owned))
+        .then(|| a_labels_or_name(host).into_owned())
 }
 
 /// The part after the scheme, for the link forms [`link_host`] understands.
