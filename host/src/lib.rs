@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod dns;
 pub mod domains;
 pub mod eval;
+pub mod learned;
 pub mod log;
 pub mod message;
 pub mod outcome;

@@ -9,6 +9,7 @@ use bayes::{Classifier, Counts, Mode, Settings, Table, classify};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::corpus::{self, Sample};
+use crate::learned::{self, Learned};
 use crate::message::{DEFAULT_MAX_TEXT_BYTES, MessageView};
 
 /// Which tokenizer and counting the table is built for.
@@ -41,6 +42,24 @@ pub struct TrainArgs {
     /// The check mode the table is for.
     #[arg(long, value_enum, default_value = "imail")]
     pub mode: TrainMode,
+    /// Take the messages given off the table instead (whichever side they were learned on).
+    #[arg(long)]
+    pub forget: bool,
+}
+
+/// What one training run did with its messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Counted for the first time.
+    pub learned: usize,
+    /// Learned before with the other label: moved to the side given now.
+    pub relearned: usize,
+    /// Learned before with the same label: skipped.
+    pub already: usize,
+    /// Taken off the table (`--forget`).
+    pub forgotten: usize,
+    /// Given to `--forget` but never learned: skipped.
+    pub unknown: usize,
 }
 
 /// Runs `antispam train`.
@@ -64,16 +83,27 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     } else {
         Table::new(classify::tokens_of(mode))
     };
+    let record = Learned::path_for(&args.out);
+    let mut learned = Learned::load(&record)?;
     let bar = ProgressBar::new(samples.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} messages {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let mut tally = Tally::default();
     for sample in &samples {
-        train_one(&mut table, mode, sample);
+        learn_one(
+            &mut table,
+            &mut learned,
+            mode,
+            sample,
+            args.forget,
+            &mut tally,
+        );
         bar.inc(1);
     }
     bar.finish();
     write_table(&table, mode, &args.out)?;
+    learned.save(&record)?;
     println!(
         "{}: {} good, {} spam messages, {} words",
         args.out.display(),
@@ -81,10 +111,57 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         table.spam_messages,
         table.len()
     );
+    println!(
+        "{} learned, {} relearned with the other label, {} already learned (skipped), \
+         {} forgotten, {} to forget never learned; {} lists {} messages",
+        tally.learned,
+        tally.relearned,
+        tally.already,
+        tally.forgotten,
+        tally.unknown,
+        record.display(),
+        learned.len()
+    );
     Ok(())
 }
 
-/// Reads the messages named by the arguments.
+/// Learns (or, with `forget`, unlearns) one message, as the record of learned messages says:
+/// a message learned before with the same label is skipped, one learned with the other label
+/// moves to the side given now.
+pub fn learn_one(
+    table: &mut Table,
+    learned: &mut Learned,
+    mode: Mode,
+    sample: &Sample,
+    forget: bool,
+    tally: &mut Tally,
+) {
+    let view = MessageView::parse(&sample.raw, DEFAULT_MAX_TEXT_BYTES);
+    let key = learned::message_key(&view);
+    let before = learned.label(&key);
+    let tokens = table_tokens(mode, &view);
+    let tokens = || tokens.iter().map(String::as_str);
+    match (forget, before) {
+        (true, Some(old)) => {
+            table.remove_message(tokens(), old);
+            learned.remove(&key);
+            tally.forgotten += 1;
+        }
+        (true, None) => tally.unknown += 1,
+        (false, Some(old)) if old == sample.spam => tally.already += 1,
+        (false, old) => {
+            if let Some(old) = old {
+                table.remove_message(tokens(), old);
+                tally.relearned += 1;
+            } else {
+                tally.learned += 1;
+            }
+            table.add_message(tokens(), sample.spam);
+            learned.set(key, sample.spam);
+        }
+    }
+}
+
 /// The tokenizer's view of a parsed message.
 pub fn message_text(view: &MessageView) -> bayes::MessageText<'_> {
     bayes::MessageText {
@@ -99,14 +176,21 @@ pub fn message_text(view: &MessageView) -> bayes::MessageText<'_> {
     }
 }
 
-/// Adds one message to the table: IMail counts every occurrence, Robinson each token once.
-pub fn train_one(table: &mut Table, mode: Mode, sample: &Sample) {
-    let view = MessageView::parse(&sample.raw, DEFAULT_MAX_TEXT_BYTES);
-    let mut tokens = classify::tokenize(mode, &message_text(&view));
+/// The tokens a message is counted by in a table: IMail every occurrence, Robinson each
+/// token once.
+fn table_tokens(mode: Mode, view: &MessageView) -> Vec<String> {
+    let mut tokens = classify::tokenize(mode, &message_text(view));
     if mode == Mode::Robinson {
         tokens.sort_unstable();
         tokens.dedup();
     }
+    tokens
+}
+
+/// Adds one message to the table (no record kept: for evaluation).
+pub fn train_one(table: &mut Table, mode: Mode, sample: &Sample) {
+    let view = MessageView::parse(&sample.raw, DEFAULT_MAX_TEXT_BYTES);
+    let tokens = table_tokens(mode, &view);
     table.add_message(tokens.iter().map(String::as_str), sample.spam);
 }
 
@@ -202,6 +286,7 @@ pub fn cross_validate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bayes::Tokens;
 
     fn sample(spam: bool, subject: &str, body: &str) -> Sample {
         let raw = format!("From: a@example.com\r\nSubject: {subject}\r\n\r\n{body}\r\n");
@@ -269,15 +354,51 @@ mod tests {
             },
             out: dir.join("table.txt"),
             mode: TrainMode::Robinson,
+            forget: false,
         };
+        let read = || Table::parse(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
         run(&args).unwrap();
-        run(&args).unwrap();
-        let table = Table::parse(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
+        let once = read();
+        assert_eq!((once.good_messages, once.spam_messages), (6, 6));
         assert_eq!(
-            (table.good_messages, table.spam_messages),
-            (12, 12),
-            "second run adds to the first"
+            Learned::load(&Learned::path_for(&args.out)).unwrap().len(),
+            12
         );
+        run(&args).unwrap();
+        assert_eq!(read(), once, "mail given again is not counted again");
+
+        let swapped = TrainArgs {
+            source: corpus::Source {
+                good: vec![dir.join("spam")],
+                spam: vec![dir.join("good")],
+                ..args.source.clone()
+            },
+            ..args.clone()
+        };
+        run(&swapped).unwrap();
+        let moved = read();
+        assert_eq!((moved.good_messages, moved.spam_messages), (6, 6));
+        assert_eq!(
+            moved.get("subject:meeting"),
+            Some(Counts { good: 0, spam: 6 }),
+            "relearned with the other label: moved, not counted on both sides"
+        );
+        run(&args).unwrap();
+        assert_eq!(read(), once, "and moved back");
+
+        run(&TrainArgs {
+            forget: true,
+            ..args.clone()
+        })
+        .unwrap();
+        assert_eq!(
+            read(),
+            Table::new(Tokens::Robinson),
+            "forgotten: nothing left"
+        );
+        run(&args).unwrap();
+        let table = read();
+        assert_eq!(table, once);
 
         let settings = Settings {
             mode: Mode::Robinson,

@@ -49,6 +49,11 @@ impl Counts {
         self.good = self.good.saturating_add(other.good);
         self.spam = self.spam.saturating_add(other.spam);
     }
+
+    /// The count of one side.
+    fn side_mut(&mut self, spam: bool) -> &mut u32 {
+        if spam { &mut self.spam } else { &mut self.good }
+    }
 }
 
 /// A loaded word table. Lookups are hash lookups, independent of the table's size.
@@ -109,23 +114,41 @@ impl Table {
     /// Adds one trained message: its tokens (repeats count again, as the caller decides)
     /// go to the good or spam side, and the message total grows by one.
     pub fn add_message<'a>(&mut self, tokens: impl IntoIterator<Item = &'a str>, spam: bool) {
-        let total = if spam {
-            &mut self.spam_messages
-        } else {
-            &mut self.good_messages
-        };
+        let total = self.messages_mut(spam);
         *total = total.saturating_add(1);
         for token in tokens {
             let counts = match self.words.get_mut(token) {
                 Some(c) => c,
                 None => self.words.entry(token.into()).or_default(),
             };
-            let side = if spam {
-                &mut counts.spam
-            } else {
-                &mut counts.good
-            };
+            let side = counts.side_mut(spam);
             *side = side.saturating_add(1);
+        }
+    }
+
+    /// Takes one trained message off the table, given the tokens it was added with (training
+    /// undone, or the message moved to the other side): its counts fall, never below zero,
+    /// and a word left with no count at all is dropped.
+    pub fn remove_message<'a>(&mut self, tokens: impl IntoIterator<Item = &'a str>, spam: bool) {
+        let total = self.messages_mut(spam);
+        *total = total.saturating_sub(1);
+        for token in tokens {
+            if let Some(counts) = self.words.get_mut(token) {
+                let side = counts.side_mut(spam);
+                *side = side.saturating_sub(1);
+                if *counts == Counts::default() {
+                    self.words.remove(token);
+                }
+            }
+        }
+    }
+
+    /// The message total of one side.
+    fn messages_mut(&mut self, spam: bool) -> &mut u32 {
+        if spam {
+            &mut self.spam_messages
+        } else {
+            &mut self.good_messages
         }
     }
 
@@ -310,5 +333,19 @@ mod tests {
             )
         );
         assert_eq!(Table::parse(&text).unwrap(), t);
+    }
+
+    #[test]
+    fn removing_a_message_undoes_adding_it() {
+        let mut t = Table::new(Tokens::Robinson);
+        t.add_message(["a", "b"], true);
+        let one = t.clone();
+        t.add_message(["b", "c"], false);
+        t.remove_message(["b", "c"], false);
+        assert_eq!(t, one, "counts back, and c (no count left) dropped");
+        t.remove_message(["a", "b", "z"], true);
+        assert_eq!(t, Table::new(Tokens::Robinson));
+        t.remove_message(["a"], true);
+        assert_eq!(t.spam_messages, 0, "never below zero");
     }
 }

@@ -1,0 +1,197 @@
+//! The record of learned messages that `antispam train` keeps beside a word table
+//! (`antispam-table.txt.learned`), so that training is idempotent and mistakes can be undone,
+//! as SpamAssassin's `sa-learn` does with its "seen" database: a message given again with the
+//! same label is skipped, one given with the other label (moved to or from a Junk folder) is
+//! taken off its old side and counted on the new one, and `--forget` takes it off the table.
+//!
+//! The format is text, one message a line after a header line: `good <key>` or `spam <key>`.
+//! The key is the message's Message-ID as written (white space folded), or, for a message
+//! without one, `sha256:` and the SHA-256 digest of its Subject, From and Date fields and its
+//! decoded text, so that fields a mail store adds (`Status`, `X-Keywords`) do not change it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+
+use crate::message::MessageView;
+
+const MAGIC: &str = "#antispam-learned v1";
+
+/// The learned messages of one table: each key with its label (true for spam).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Learned {
+    labels: BTreeMap<String, bool>,
+}
+
+impl Learned {
+    /// Where the record of `table` lives: the table's file name with `.learned` appended.
+    pub fn path_for(table: &Path) -> PathBuf {
+        let mut name = table.as_os_str().to_os_string();
+        name.push(".learned");
+        PathBuf::from(name)
+    }
+
+    /// Reads a record; a missing file is an empty record (a table trained before records
+    /// were kept, or a new one).
+    pub fn load(path: &Path) -> anyhow::Result<Learned> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Learned::default()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let mut lines = text.lines().enumerate();
+        if lines.next().map(|(_, l)| l.trim_end()) != Some(MAGIC) {
+            bail!("{}: line 1: expected `{MAGIC}`", path.display());
+        }
+        let mut labels = BTreeMap::new();
+        for (i, line) in lines.filter(|(_, l)| !l.trim().is_empty()) {
+            let (key, spam) = match line.split_once(' ') {
+                Some(("good", key)) if !key.is_empty() => (key, false),
+                Some(("spam", key)) if !key.is_empty() => (key, true),
+                _ => bail!(
+                    "{}: line {}: expected `good <key>` or `spam <key>`",
+                    path.display(),
+                    i + 1
+                ),
+            };
+            labels.insert(key.to_string(), spam);
+        }
+        Ok(Learned { labels })
+    }
+
+    /// Writes the record (through a temporary file, as the table is written).
+    pub fn save(&self, path: &Path) -> anyhow::Result<()> {
+        let mut text = String::from(MAGIC);
+        text.push('\n');
+        for (key, &spam) in &self.labels {
+            text.push_str(if spam { "spam " } else { "good " });
+            text.push_str(key);
+            text.push('\n');
+        }
+        let tmp = path.with_extension("learned.tmp");
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))
+    }
+
+    /// The label `key` was learned with, if it was.
+    pub fn label(&self, key: &str) -> Option<bool> {
+        self.labels.get(key).copied()
+    }
+
+    /// Records `key` as learned with `spam` as its label.
+    pub fn set(&mut self, key: String, spam: bool) {
+        self.labels.insert(key, spam);
+    }
+
+    /// Forgets `key`.
+    pub fn remove(&mut self, key: &str) {
+        self.labels.remove(key);
+    }
+
+    /// Number of messages recorded.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True when no message is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// The key a message is recorded under (see the module documentation).
+pub fn message_key(view: &MessageView) -> String {
+    let field = |name: &str| {
+        view.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(id) = field("Message-ID") {
+        return id;
+    }
+    let mut digest = Sha256::new();
+    for part in [
+        view.subject.clone(),
+        field("From").unwrap_or_default(),
+        field("Date").unwrap_or_default(),
+        view.text.clone(),
+    ]
+    .iter()
+    .chain(&view.html)
+    {
+        digest.update((part.len() as u64).to_le_bytes());
+        digest.update(part.as_bytes());
+    }
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::DEFAULT_MAX_TEXT_BYTES;
+
+    fn view(raw: &str) -> MessageView {
+        MessageView::parse(raw.as_bytes(), DEFAULT_MAX_TEXT_BYTES)
+    }
+
+    #[test]
+    fn a_message_is_keyed_by_its_message_id_or_by_a_digest_of_its_content() {
+        let with_id = view("Message-ID:\r\n <abc@example.com>\r\nSubject: hi\r\n\r\nbody\r\n");
+        assert_eq!(message_key(&with_id), "<abc@example.com>");
+
+        let plain = "From: a@example.com\r\nDate: Mon, 2 Dec 2026 10:00:00 +0000\r\nSubject: hi\r\n\r\nbody\r\n";
+        let key = message_key(&view(plain));
+        assert!(key.starts_with("sha256:") && key.len() == 7 + 64, "{key}");
+        assert_eq!(
+            message_key(&view(&format!(
+                "Status: RO\r\nX-Keywords: $Junk\r\n{plain}"
+            ))),
+            key,
+            "fields a mail store adds do not change the key"
+        );
+        assert_ne!(
+            message_key(&view(&plain.replace("body", "other body"))),
+            key
+        );
+    }
+
+    #[test]
+    fn the_record_is_written_and_read_back_and_a_bad_one_is_refused() {
+        let dir = std::env::temp_dir().join(format!("antispam-learned-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = Learned::path_for(&dir.join("antispam-table.txt"));
+        assert_eq!(path, dir.join("antispam-table.txt.learned"));
+        assert!(Learned::load(&path).unwrap().is_empty(), "missing: empty");
+
+        let mut learned = Learned::default();
+        learned.set("<a@example.com>".into(), true);
+        learned.set("sha256:00ff".into(), false);
+        learned.save(&path).unwrap();
+        let back = Learned::load(&path).unwrap();
+        assert_eq!(back, learned);
+        assert_eq!(back.label("<a@example.com>"), Some(true));
+        assert_eq!(back.label("sha256:00ff"), Some(false));
+        assert_eq!(back.label("<b@example.com>"), None);
+
+        std::fs::write(&path, format!("{MAGIC}\ngood <a@x>\nmaybe <b@x>\n")).unwrap();
+        let err = Learned::load(&path).unwrap_err().to_string();
+        assert!(err.contains("line 3"), "{err}");
+        std::fs::write(&path, "good <a@x>\n").unwrap();
+        assert!(
+            Learned::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("line 1")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
