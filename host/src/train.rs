@@ -45,6 +45,9 @@ pub struct TrainArgs {
     /// Take the messages given off the table instead (whichever side they were learned on).
     #[arg(long)]
     pub forget: bool,
+    /// Bound the table to this many words, dropping those seen in the fewest messages.
+    #[arg(long)]
+    pub max_words: Option<usize>,
 }
 
 /// What one training run did with its messages.
@@ -102,10 +105,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         bar.inc(1);
     }
     bar.finish();
+    let pruned = args.max_words.map_or(0, |max| table.prune(max));
     write_table(&table, mode, &args.out)?;
     learned.save(&record)?;
     println!(
-        "{}: {} good, {} spam messages, {} words",
+        "{}: {} good, {} spam messages, {} words ({pruned} seen least dropped)",
         args.out.display(),
         table.good_messages,
         table.spam_messages,
@@ -355,6 +359,7 @@ mod tests {
             out: dir.join("table.txt"),
             mode: TrainMode::Robinson,
             forget: false,
+            max_words: None,
         };
         let read = || Table::parse(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
         run(&args).unwrap();
@@ -399,6 +404,12 @@ mod tests {
         run(&args).unwrap();
         let table = read();
         assert_eq!(table, once);
+        run(&TrainArgs {
+            max_words: Some(10),
+            ..args.clone()
+        })
+        .unwrap();
+        assert_eq!(read().len(), 10, "bounded");
 
         let settings = Settings {
             mode: Mode::Robinson,

@@ -143,6 +143,25 @@ impl Table {
         }
     }
 
+    /// Bounds the table to `max_words` words by dropping those seen least (fewest good plus
+    /// spam counts; among equal counts the words that sort last), and returns how many were
+    /// dropped. The message totals stay: a dropped word scores as a word never seen.
+    pub fn prune(&mut self, max_words: usize) -> usize {
+        let excess = self.words.len().saturating_sub(max_words);
+        if excess == 0 {
+            return 0;
+        }
+        let total = |c: &Counts| u64::from(c.good) + u64::from(c.spam);
+        let mut least: Vec<(&Box<str>, u64)> =
+            self.words.iter().map(|(w, c)| (w, total(c))).collect();
+        least.select_nth_unstable_by(excess - 1, |a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)));
+        let drop: Vec<Box<str>> = least[..excess].iter().map(|(w, _)| (*w).clone()).collect();
+        for word in drop {
+            self.words.remove(&word);
+        }
+        excess
+    }
+
     /// The message total of one side.
     fn messages_mut(&mut self, spam: bool) -> &mut u32 {
         if spam {
@@ -347,5 +366,28 @@ mod tests {
         assert_eq!(t, Table::new(Tokens::Robinson));
         t.remove_message(["a"], true);
         assert_eq!(t.spam_messages, 0, "never below zero");
+    }
+
+    #[test]
+    fn pruning_drops_the_words_seen_least() {
+        let mut t = Table::new(Tokens::Robinson);
+        t.add_message(["common", "rare", "zebra", "apple"], true);
+        t.add_message(["common", "apple"], false);
+        t.add_message(["common"], false);
+        assert_eq!(t.prune(10), 0);
+        assert_eq!(t.prune(3), 1);
+        assert_eq!(
+            t.get("zebra"),
+            None,
+            "of two words seen once, the later one goes"
+        );
+        assert!(t.get("rare").is_some());
+        assert_eq!(t.prune(2), 1);
+        let mut kept: Vec<&str> = t.words().map(|(w, _)| w).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, ["apple", "common"]);
+        assert_eq!((t.good_messages, t.spam_messages), (2, 1), "totals stay");
+        assert_eq!(t.prune(1), 1);
+        assert_eq!(t.words().map(|(w, _)| w).collect::<Vec<_>>(), ["common"]);
     }
 }
