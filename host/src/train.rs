@@ -143,17 +143,19 @@ pub fn learn_one(
     let view = MessageView::parse(&sample.raw, DEFAULT_MAX_TEXT_BYTES);
     let key = learned::message_key(&view);
     let before = learned.label(&key);
-    let tokens = table_tokens(mode, &view);
-    let tokens = || tokens.iter().map(String::as_str);
+    // Tokenized only when the table changes (mail learned before is merely looked up).
+    let tokens = || table_tokens(mode, &view);
     match (forget, before) {
         (true, Some(old)) => {
-            table.remove_message(tokens(), old);
+            table.remove_message(tokens().iter().map(String::as_str), old);
             learned.remove(&key);
             tally.forgotten += 1;
         }
         (true, None) => tally.unknown += 1,
         (false, Some(old)) if old == sample.spam => tally.already += 1,
         (false, old) => {
+            let tokens = tokens();
+            let tokens = || tokens.iter().map(String::as_str);
             if let Some(old) = old {
                 table.remove_message(tokens(), old);
                 tally.relearned += 1;
