@@ -90,6 +90,12 @@ impl Learned {
         self.labels.remove(key);
     }
 
+    /// Numbers of good and spam messages recorded.
+    pub fn counts(&self) -> (usize, usize) {
+        let spam = self.labels.values().filter(|&&spam| spam).count();
+        (self.labels.len() - spam, spam)
+    }
+
     /// Number of messages recorded.
     pub fn len(&self) -> usize {
         self.labels.len()
@@ -181,6 +187,7 @@ mod tests {
         assert_eq!(back.label("<a@example.com>"), Some(true));
         assert_eq!(back.label("sha256:00ff"), Some(false));
         assert_eq!(back.label("<b@example.com>"), None);
+        assert_eq!(back.counts(), (1, 1));
 
         std::fs::write(&path, format!("{MAGIC}\ngood <a@x>\nmaybe <b@x>\n")).unwrap();
         let err = Learned::load(&path).unwrap_err().to_string();

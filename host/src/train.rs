@@ -86,8 +86,26 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     } else {
         Table::new(classify::tokens_of(mode))
     };
+    // A record belongs to the table beside it: with no table there is nothing learned yet,
+    // and a record listing more mail than its table holds (the table replaced by another) is
+    // refused rather than trusted to skip mail.
     let record = Learned::path_for(&args.out);
-    let mut learned = Learned::load(&record)?;
+    let mut learned = if args.out.exists() {
+        Learned::load(&record)?
+    } else {
+        Learned::default()
+    };
+    let (good, spam) = learned.counts();
+    if good > table.good_messages as usize || spam > table.spam_messages as usize {
+        bail!(
+            "{} lists {good} good and {spam} spam messages, more than {} holds ({} and {}): \
+             it belongs to another table; remove it to train without it",
+            record.display(),
+            args.out.display(),
+            table.good_messages,
+            table.spam_messages
+        );
+    }
     let bar = ProgressBar::new(samples.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} messages {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -412,6 +430,17 @@ mod tests {
         })
         .unwrap();
         assert_eq!(read().len(), 10, "bounded");
+
+        std::fs::remove_file(&args.out).unwrap();
+        run(&args).unwrap();
+        assert_eq!(read(), once, "a new table: the old record is not trusted");
+        std::fs::write(
+            &args.out,
+            "#antispam-table v1 good=1 spam=1 tokens=robinson\n",
+        )
+        .unwrap();
+        let err = run(&args).unwrap_err().to_string();
+        assert!(err.contains("belongs to another table"), "{err}");
 
         let settings = Settings {
             mode: Mode::Robinson,
