@@ -4,10 +4,13 @@
 //! same label is skipped, one given with the other label (moved to or from a Junk folder) is
 //! taken off its old side and counted on the new one, and `--forget` takes it off the table.
 //!
-//! The format is text, one message a line after a header line: `good <key>` or `spam <key>`.
-//! The key is the message's Message-ID as written (white space folded), or, for a message
-//! without one, `sha256:` and the SHA-256 digest of its Subject, From and Date fields and its
-//! decoded text, so that fields a mail store adds (`Status`, `X-Keywords`) do not change it.
+//! The format is text, one message a line after a header line: `good <key> <Message-ID>` or
+//! `spam <key> <Message-ID>` (the Message-ID, white space folded, is for people reading the
+//! record; a message without one has none). The key is `sha256:` and the SHA-256 digest of the
+//! message's Message-ID, Subject, From and Date fields and its decoded text and HTML: fields a
+//! mail store adds (`Status`, `X-Keywords`) do not change it, and two different messages that
+//! share a Message-ID (a spam copying a real one's) do not share a key, so a relearn always
+//! takes off the tokens that message added.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,10 +22,20 @@ use crate::message::MessageView;
 
 const MAGIC: &str = "#antispam-learned v1";
 
-/// The learned messages of one table: each key with its label (true for spam).
+/// The learned messages of one table: each key with its label (true for spam) and its
+/// Message-ID.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Learned {
-    labels: BTreeMap<String, bool>,
+    labels: BTreeMap<String, (bool, String)>,
+}
+
+/// How a message is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageKey {
+    /// What identifies the message: `sha256:` and a digest (see the module documentation).
+    pub digest: String,
+    /// Its Message-ID, white space folded (empty when it has none).
+    pub message_id: String,
 }
 
 impl Learned {
@@ -47,16 +60,18 @@ impl Learned {
         }
         let mut labels = BTreeMap::new();
         for (i, line) in lines.filter(|(_, l)| !l.trim().is_empty()) {
-            let (key, spam) = match line.split_once(' ') {
-                Some(("good", key)) if !key.is_empty() => (key, false),
-                Some(("spam", key)) if !key.is_empty() => (key, true),
+            let mut words = line.splitn(3, ' ');
+            let spam = match (words.next(), words.next()) {
+                (Some("good"), Some(key)) if !key.is_empty() => (key, false),
+                (Some("spam"), Some(key)) if !key.is_empty() => (key, true),
                 _ => bail!(
-                    "{}: line {}: expected `good <key>` or `spam <key>`",
+                    "{}: line {}: expected `good <key> <Message-ID>` or `spam <key> <Message-ID>`",
                     path.display(),
                     i + 1
                 ),
             };
-            labels.insert(key.to_string(), spam);
+            let message_id = words.next().unwrap_or_default().to_string();
+            labels.insert(spam.0.to_string(), (spam.1, message_id));
         }
         Ok(Learned { labels })
     }
@@ -65,9 +80,13 @@ impl Learned {
     pub fn save(&self, path: &Path) -> anyhow::Result<()> {
         let mut text = String::from(MAGIC);
         text.push('\n');
-        for (key, &spam) in &self.labels {
-            text.push_str(if spam { "spam " } else { "good " });
+        for (key, (spam, message_id)) in &self.labels {
+            text.push_str(if *spam { "spam " } else { "good " });
             text.push_str(key);
+            if !message_id.is_empty() {
+                text.push(' ');
+                text.push_str(message_id);
+            }
             text.push('\n');
         }
         let tmp = path.with_extension("learned.tmp");
@@ -75,24 +94,24 @@ impl Learned {
         std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))
     }
 
-    /// The label `key` was learned with, if it was.
-    pub fn label(&self, key: &str) -> Option<bool> {
-        self.labels.get(key).copied()
+    /// The label the message was learned with, if it was.
+    pub fn label(&self, key: &MessageKey) -> Option<bool> {
+        self.labels.get(&key.digest).map(|(spam, _)| *spam)
     }
 
-    /// Records `key` as learned with `spam` as its label.
-    pub fn set(&mut self, key: String, spam: bool) {
-        self.labels.insert(key, spam);
+    /// Records the message as learned with `spam` as its label.
+    pub fn set(&mut self, key: MessageKey, spam: bool) {
+        self.labels.insert(key.digest, (spam, key.message_id));
     }
 
-    /// Forgets `key`.
-    pub fn remove(&mut self, key: &str) {
-        self.labels.remove(key);
+    /// Forgets the message.
+    pub fn remove(&mut self, key: &MessageKey) {
+        self.labels.remove(&key.digest);
     }
 
     /// Numbers of good and spam messages recorded.
     pub fn counts(&self) -> (usize, usize) {
-        let spam = self.labels.values().filter(|&&spam| spam).count();
+        let spam = self.labels.values().filter(|(spam, _)| *spam).count();
         (self.labels.len() - spam, spam)
     }
 
@@ -108,25 +127,24 @@ impl Learned {
 }
 
 /// The key a message is recorded under (see the module documentation).
-pub fn message_key(view: &MessageView) -> String {
+pub fn message_key(view: &MessageView) -> MessageKey {
     let field = |name: &str| {
         view.headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|v| !v.is_empty())
+            .unwrap_or_default()
     };
-    if let Some(id) = field("Message-ID") {
-        return id;
-    }
+    let message_id = field("Message-ID");
     let mut digest = Sha256::new();
     for part in [
-        view.subject.clone(),
-        field("From").unwrap_or_default(),
-        field("Date").unwrap_or_default(),
-        view.text.clone(),
+        &message_id,
+        &view.subject,
+        &field("From"),
+        &field("Date"),
+        &view.text,
     ]
-    .iter()
+    .into_iter()
     .chain(&view.html)
     {
         digest.update((part.len() as u64).to_le_bytes());
@@ -137,7 +155,10 @@ pub fn message_key(view: &MessageView) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("sha256:{hex}")
+    MessageKey {
+        digest: format!("sha256:{hex}"),
+        message_id,
+    }
 }
 
 #[cfg(test)]
@@ -150,13 +171,18 @@ mod tests {
     }
 
     #[test]
-    fn a_message_is_keyed_by_its_message_id_or_by_a_digest_of_its_content() {
+    fn a_message_is_keyed_by_a_digest_of_what_its_sender_wrote() {
         let with_id = view("Message-ID:\r\n <abc@example.com>\r\nSubject: hi\r\n\r\nbody\r\n");
-        assert_eq!(message_key(&with_id), "<abc@example.com>");
+        let key = message_key(&with_id);
+        assert_eq!(key.message_id, "<abc@example.com>");
+        assert!(
+            key.digest.starts_with("sha256:") && key.digest.len() == 7 + 64,
+            "{key:?}"
+        );
 
         let plain = "From: a@example.com\r\nDate: Mon, 2 Dec 2026 10:00:00 +0000\r\nSubject: hi\r\n\r\nbody\r\n";
         let key = message_key(&view(plain));
-        assert!(key.starts_with("sha256:") && key.len() == 7 + 64, "{key}");
+        assert_eq!(key.message_id, "");
         assert_eq!(
             message_key(&view(&format!(
                 "Status: RO\r\nX-Keywords: $Junk\r\n{plain}"
@@ -168,6 +194,12 @@ mod tests {
             message_key(&view(&plain.replace("body", "other body"))),
             key
         );
+        let spoof = "Message-ID:\r\n <abc@example.com>\r\nSubject: hi\r\n\r\nbuy now\r\n";
+        assert_ne!(
+            message_key(&view(spoof)).digest,
+            message_key(&with_id).digest,
+            "a copied Message-ID does not make another message the same"
+        );
     }
 
     #[test]
@@ -178,21 +210,33 @@ mod tests {
         assert_eq!(path, dir.join("antispam-table.txt.learned"));
         assert!(Learned::load(&path).unwrap().is_empty(), "missing: empty");
 
+        let key = |digest: &str, message_id: &str| MessageKey {
+            digest: digest.into(),
+            message_id: message_id.into(),
+        };
         let mut learned = Learned::default();
-        learned.set("<a@example.com>".into(), true);
-        learned.set("sha256:00ff".into(), false);
+        learned.set(key("sha256:01", "<a@example.com>"), true);
+        learned.set(key("sha256:02", ""), false);
         learned.save(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{MAGIC}\nspam sha256:01 <a@example.com>\ngood sha256:02\n")
+        );
         let back = Learned::load(&path).unwrap();
         assert_eq!(back, learned);
-        assert_eq!(back.label("<a@example.com>"), Some(true));
-        assert_eq!(back.label("sha256:00ff"), Some(false));
-        assert_eq!(back.label("<b@example.com>"), None);
+        assert_eq!(back.label(&key("sha256:01", "")), Some(true));
+        assert_eq!(back.label(&key("sha256:02", "")), Some(false));
+        assert_eq!(back.label(&key("sha256:03", "")), None);
         assert_eq!(back.counts(), (1, 1));
 
-        std::fs::write(&path, format!("{MAGIC}\ngood <a@x>\nmaybe <b@x>\n")).unwrap();
+        std::fs::write(
+            &path,
+            format!("{MAGIC}\ngood sha256:01 <a@x>\nmaybe sha256:02\n"),
+        )
+        .unwrap();
         let err = Learned::load(&path).unwrap_err().to_string();
         assert!(err.contains("line 3"), "{err}");
-        std::fs::write(&path, "good <a@x>\n").unwrap();
+        std::fs::write(&path, "good sha256:01\n").unwrap();
         assert!(
             Learned::load(&path)
                 .unwrap_err()
