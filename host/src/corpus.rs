@@ -25,23 +25,73 @@ pub struct Source {
 }
 
 impl Source {
-    /// Reads every message named; `default_split` picks the rows of a split file when
-    /// `--split-name` is not given.
-    pub fn samples(&self, default_split: &str) -> anyhow::Result<Vec<Sample>> {
+    /// The files of mail named, in order, not yet read; `default_split` picks the rows of a
+    /// split file when `--split-name` is not given.
+    pub fn files(&self, default_split: &str) -> anyhow::Result<Vec<MailFile>> {
         if let Some(split) = &self.split {
-            return read_split(split, self.split_name.as_deref().unwrap_or(default_split));
+            return split_files(split, self.split_name.as_deref().unwrap_or(default_split));
         }
         if self.good.is_empty() && self.spam.is_empty() {
             bail!("no mail named: give --good and/or --spam, or --split");
         }
-        let mut samples = Vec::new();
+        let mut files = Vec::new();
         for (paths, spam) in [(&self.good, false), (&self.spam, true)] {
             for path in paths {
-                samples.extend(read_path(path, spam)?);
+                files.extend(path_files(path, spam)?);
             }
         }
-        Ok(samples)
+        Ok(files)
     }
+
+    /// Reads every message named (see [`Source::files`]).
+    pub fn samples(&self, default_split: &str) -> anyhow::Result<Vec<Sample>> {
+        read_all(self.files(default_split)?)
+    }
+}
+
+/// One file of labelled mail, read when its messages are wanted (so that training over a
+/// large mailbox holds one file in memory, not the mailbox).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFile {
+    /// The file.
+    pub path: PathBuf,
+    /// True for spam, false for good mail.
+    pub spam: bool,
+    /// True for an mbox (many messages), false for a file of one message.
+    mbox: bool,
+}
+
+impl MailFile {
+    /// Reads the file's messages.
+    pub fn read(&self) -> anyhow::Result<Vec<Sample>> {
+        let bytes = std::fs::read(&self.path)
+            .with_context(|| format!("reading {}", self.path.display()))?;
+        if !self.mbox {
+            return Ok(vec![Sample {
+                name: self.path.display().to_string(),
+                spam: self.spam,
+                raw: bytes,
+            }]);
+        }
+        Ok(split_mbox(&bytes)
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| Sample {
+                name: format!("{}#{}", self.path.display(), i + 1),
+                spam: self.spam,
+                raw,
+            })
+            .collect())
+    }
+}
+
+/// The messages of `files`, in order.
+fn read_all(files: Vec<MailFile>) -> anyhow::Result<Vec<Sample>> {
+    let mut samples = Vec::new();
+    for file in files {
+        samples.extend(file.read()?);
+    }
+    Ok(samples)
 }
 
 /// One raw message and where it came from.
@@ -55,45 +105,55 @@ pub struct Sample {
     pub raw: Vec<u8>,
 }
 
-/// Reads every message of `path`, labelled `spam`: for a Maildir (a directory with `cur/` or
-/// `new/`), every message file of both; for another directory, its `.eml` files; for a file,
-/// the messages of an mbox. Files are read in name order.
+/// Reads every message of `path`, labelled `spam` (see [`path_files`]).
 pub fn read_path(path: &Path, spam: bool) -> anyhow::Result<Vec<Sample>> {
-    if path.is_dir() {
-        let maildir = ["cur", "new"].map(|sub| path.join(sub));
-        let files = if maildir.iter().any(|sub| sub.is_dir()) {
-            let mut files = Vec::new();
-            for sub in maildir.iter().filter(|sub| sub.is_dir()) {
-                files.extend(files_of(sub, |name| !name.starts_with('.'))?);
-            }
-            files
-        } else {
-            files_of(path, |name| {
-                Path::new(name)
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
-            })?
-        };
-        return files.iter().map(|file| read_file(file, spam)).collect();
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(split_mbox(&bytes)
-        .into_iter()
-        .enumerate()
-        .map(|(i, raw)| Sample {
-            name: format!("{}#{}", path.display(), i + 1),
+    read_all(path_files(path, spam)?)
+}
+
+/// The mail files of `path`, labelled `spam`: for a Maildir (a directory with `cur/` or
+/// `new/`), every message file of both; for another directory, its `.eml` files; a file is an
+/// mbox. Files are listed in name order.
+fn path_files(path: &Path, spam: bool) -> anyhow::Result<Vec<MailFile>> {
+    let one = |path: PathBuf| MailFile {
+        path,
+        spam,
+        mbox: false,
+    };
+    if !path.is_dir() {
+        return Ok(vec![MailFile {
+            path: path.to_path_buf(),
             spam,
-            raw,
-        })
-        .collect())
+            mbox: true,
+        }]);
+    }
+    let maildir = ["cur", "new"].map(|sub| path.join(sub));
+    let files = if maildir.iter().any(|sub| sub.is_dir()) {
+        let mut files = Vec::new();
+        for sub in maildir.iter().filter(|sub| sub.is_dir()) {
+            files.extend(files_of(sub, |name| !name.starts_with('.'))?);
+        }
+        files
+    } else {
+        files_of(path, |name| {
+            Path::new(name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
+        })?
+    };
+    Ok(files.into_iter().map(one).collect())
 }
 
 /// Reads the messages of a split file whose split column is `split` (e.g. `train`).
 pub fn read_split(file: &Path, split: &str) -> anyhow::Result<Vec<Sample>> {
+    read_all(split_files(file, split)?)
+}
+
+/// The files a split file names in the rows whose split column is `split`.
+fn split_files(file: &Path, split: &str) -> anyhow::Result<Vec<MailFile>> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
-    let mut samples = Vec::new();
+    let mut files = Vec::new();
     for (index, line) in text
         .lines()
         .enumerate()
@@ -118,10 +178,14 @@ pub fn read_split(file: &Path, split: &str) -> anyhow::Result<Vec<Sample>> {
             ),
         };
         if set == split {
-            samples.push(read_file(&base.join(path), spam)?);
+            files.push(MailFile {
+                path: base.join(path),
+                spam,
+                mbox: false,
+            });
         }
     }
-    Ok(samples)
+    Ok(files)
 }
 
 /// The files of a directory whose names `wanted` accepts, sorted.
@@ -136,15 +200,6 @@ fn files_of(dir: &Path, wanted: impl Fn(&str) -> bool) -> anyhow::Result<Vec<Pat
     }
     files.sort();
     Ok(files)
-}
-
-fn read_file(path: &Path, spam: bool) -> anyhow::Result<Sample> {
-    let raw = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Sample {
-        name: path.display().to_string(),
-        spam,
-        raw,
-    })
 }
 
 /// Splits an mbox into messages: each starts at a `From ` line at the start of the file or

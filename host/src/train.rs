@@ -67,7 +67,7 @@ pub struct Tally {
 
 /// Runs `antispam train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let samples = args.source.samples("train")?;
+    let files = args.source.files("train")?;
     let mode = Mode::from(args.mode);
     let mut table = if args.out.exists() {
         let text = std::fs::read_to_string(&args.out)
@@ -106,28 +106,35 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             table.spam_messages
         );
     }
-    let bar = ProgressBar::new(samples.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} messages {elapsed}")
+    // One file read at a time: a large mailbox is never held whole.
+    let bar = ProgressBar::new(files.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut tally = Tally::default();
-    for sample in &samples {
-        learn_one(
-            &mut table,
-            &mut learned,
-            mode,
-            sample,
-            args.forget,
-            &mut tally,
-        );
+    for file in &files {
+        for sample in &file.read()? {
+            learn_one(
+                &mut table,
+                &mut learned,
+                mode,
+                sample,
+                args.forget,
+                &mut tally,
+            );
+        }
         bar.inc(1);
     }
     bar.finish();
     let pruned = args.max_words.map_or(0, |max| table.prune(max));
     write_table(&table, mode, &args.out)?;
     learned.save(&record)?;
+    let pruned = match args.max_words {
+        Some(max) => format!(" (at most {max}: {pruned} seen least dropped)"),
+        None => String::new(),
+    };
     println!(
-        "{}: {} good, {} spam messages, {} words ({pruned} seen least dropped)",
+        "{}: {} good, {} spam messages, {} words{pruned}",
         args.out.display(),
         table.good_messages,
         table.spam_messages,
