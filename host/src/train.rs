@@ -67,6 +67,7 @@ pub struct Tally {
 
 /// Runs `antispam train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let _lock = lock(&args.out)?;
     let files = args.source.files("train")?;
     let mode = Mode::from(args.mode);
     let mut table = if args.out.exists() {
@@ -152,6 +153,32 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         learned.len()
     );
     Ok(())
+}
+
+/// Takes the lock of the table at `out` (an advisory lock on `<out>.lock`, released when the
+/// returned file is closed, even if the process dies), so that two training runs (a nightly job
+/// overrunning into the next) never read the same table and each write its own update.
+fn lock(out: &Path) -> anyhow::Result<std::fs::File> {
+    let mut path = out.as_os_str().to_os_string();
+    path.push(".lock");
+    let path = PathBuf::from(path);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another `antispam train` is updating {} (it holds {})",
+            out.display(),
+            path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("locking {}", path.display()))
+        }
+    }
 }
 
 /// Learns (or, with `forget`, unlearns) one message, as the record of learned messages says:
@@ -437,6 +464,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(read().len(), 10, "bounded");
+
+        let held = lock(&args.out).unwrap();
+        let err = run(&args).unwrap_err().to_string();
+        assert!(err.contains("another `antispam train`"), "{err}");
+        drop(held);
 
         std::fs::remove_file(&args.out).unwrap();
         run(&args).unwrap();
