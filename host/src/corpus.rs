@@ -63,9 +63,8 @@ pub struct MailFile {
 
 impl MailFile {
     /// Reads the file's messages.
-    pub fn read(&self) -> anyhow::Result<Vec<Sample>> {
-        let bytes = std::fs::read(&self.path)
-            .with_context(|| format!("reading {}", self.path.display()))?;
+    pub fn read(&self) -> std::io::Result<Vec<Sample>> {
+        let bytes = std::fs::read(&self.path)?;
         if !self.mbox {
             return Ok(vec![Sample {
                 name: self.path.display().to_string(),
@@ -89,7 +88,10 @@ impl MailFile {
 fn read_all(files: Vec<MailFile>) -> anyhow::Result<Vec<Sample>> {
     let mut samples = Vec::new();
     for file in files {
-        samples.extend(file.read()?);
+        samples.extend(
+            file.read()
+                .with_context(|| format!("reading {}", file.path.display()))?,
+        );
     }
     Ok(samples)
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use bayes::{Classifier, Counts, Mode, Settings, Table, classify};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::corpus::{self, Sample};
+use crate::corpus::{self, MailFile, Sample};
 use crate::learned::{self, Learned};
 use crate::message::{DEFAULT_MAX_TEXT_BYTES, MessageView};
 
@@ -63,6 +63,8 @@ pub struct Tally {
     pub forgotten: usize,
     /// Given to `--forget` but never learned: skipped.
     pub unknown: usize,
+    /// Files gone between listing and reading (renamed by a mail client): skipped.
+    pub vanished: usize,
 }
 
 /// Runs `antispam train`.
@@ -107,25 +109,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             table.spam_messages
         );
     }
-    // One file read at a time: a large mailbox is never held whole.
     let bar = ProgressBar::new(files.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut tally = Tally::default();
-    for file in &files {
-        for sample in &file.read()? {
-            learn_one(
-                &mut table,
-                &mut learned,
-                mode,
-                sample,
-                args.forget,
-                &mut tally,
-            );
-        }
-        bar.inc(1);
-    }
+    let tally = learn_files(&mut table, &mut learned, mode, &files, args.forget, &bar)?;
     bar.finish();
     let pruned = args.max_words.map_or(0, |max| table.prune(max));
     write_table(&table, mode, &args.out)?;
@@ -143,12 +131,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     );
     println!(
         "{} learned, {} relearned with the other label, {} already learned (skipped), \
-         {} forgotten, {} to forget never learned; {} lists {} messages",
+         {} forgotten, {} to forget never learned, {} files gone before they were read; \
+         {} lists {} messages",
         tally.learned,
         tally.relearned,
         tally.already,
         tally.forgotten,
         tally.unknown,
+        tally.vanished,
         record.display(),
         learned.len()
     );
@@ -179,6 +169,34 @@ fn lock(out: &Path) -> anyhow::Result<std::fs::File> {
             Err(e).with_context(|| format!("locking {}", path.display()))
         }
     }
+}
+
+/// Learns (or, with `forget`, unlearns) the messages of `files`, one file read at a time, so
+/// that a large mailbox is never held whole; `bar` counts the files.
+pub fn learn_files(
+    table: &mut Table,
+    learned: &mut Learned,
+    mode: Mode,
+    files: &[MailFile],
+    forget: bool,
+    bar: &ProgressBar,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::default();
+    for file in files {
+        match file.read() {
+            Ok(samples) => {
+                for sample in &samples {
+                    learn_one(table, learned, mode, sample, forget, &mut tally);
+                }
+            }
+            // A Maildir file renamed (its flags changed) or moved since it was listed: the
+            // mail client is using the folder; the message is learned on the next run.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => tally.vanished += 1,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", file.path.display())),
+        }
+        bar.inc(1);
+    }
+    Ok(tally)
 }
 
 /// Learns (or, with `forget`, unlearns) one message, as the record of learned messages says:
@@ -502,6 +520,37 @@ mod tests {
                 .to_string()
                 .contains("robinson tokens")
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_gone_before_it_is_read_is_skipped_and_counted() {
+        let dir = std::env::temp_dir().join(format!("antispam-vanish-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("cur")).unwrap();
+        for (i, s) in samples().iter().take(3).enumerate() {
+            std::fs::write(dir.join("cur").join(format!("{i}:2,S")), &s.raw).unwrap();
+        }
+        let source = corpus::Source {
+            good: vec![dir.clone()],
+            spam: vec![],
+            split: None,
+            split_name: None,
+        };
+        let files = source.files("train").unwrap();
+        // The mail client marks one message as read: its file is renamed.
+        std::fs::rename(dir.join("cur/1:2,S"), dir.join("cur/1:2,RS")).unwrap();
+        let mut table = Table::new(Tokens::Robinson);
+        let tally = learn_files(
+            &mut table,
+            &mut Learned::default(),
+            Mode::Robinson,
+            &files,
+            false,
+            &ProgressBar::hidden(),
+        )
+        .unwrap();
+        assert_eq!((tally.learned, tally.vanished), (2, 1));
+        assert_eq!(table.good_messages, 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
