@@ -43,11 +43,13 @@ async fn main() -> anyhow::Result<()> {
     match &outcome.disposition {
         Disposition::Deleted(why) => println!("drop the message: {why}"),
         Disposition::Marked | Disposition::Clean => {
-            for (name, value) in &outcome.headers {
-                println!("add header {name}: {value}");
+            // Header fields safe for any transport (a value that is not ASCII as RFC 2047
+            // encoded words); `outcome.headers` holds the values as the checks gave them.
+            for field in outcome.header_fields() {
+                println!("add header {field}");
             }
-            if let Some(prefix) = &outcome.subject_prefix {
-                println!("prefix the subject with {prefix}");
+            if let Some(subject) = outcome.prefixed_subject("You could GET RICH this week") {
+                println!("replace the Subject with: {subject}");
             }
             println!("deliver");
         }

@@ -183,8 +183,8 @@ async fn check(args: CheckArgs) -> ExitCode {
     for result in &outcome.results {
         println!("check {result}");
     }
-    for (name, value) in &outcome.headers {
-        println!("{name}: {value}");
+    for field in outcome.header_fields() {
+        println!("{field}");
     }
     if let Some(prefix) = &outcome.subject_prefix {
         println!("Subject prefix: {prefix}");

@@ -303,6 +303,39 @@ async fn url_list_matches_internationalised_names_in_either_spelling() {
     snapshot("content_url_internationalised", &text);
 }
 
+/// A phrase in another script is logged and reported as written, and the header field the
+/// host gives for the message is ASCII (RFC 2047 encoded words) that decodes to it.
+#[tokio::test]
+async fn a_phrase_in_another_script_makes_an_ascii_header_field() {
+    let checks = [check("phrase", "phrases = [\"Gewinnspiel für Sie\"]")];
+    let (harness, _) = start(&checks).await;
+    let mut env = envelope("192.0.2.1");
+    env.mail_from = Some("sender@example.org".into());
+    let message = plain("Ihr Gewinnspiel für Sie", "Hallo");
+    let outcome = harness.engine.check(&env, Body::Raw(message)).await;
+    assert_eq!(
+        outcome.headers,
+        [(
+            "X-IMAIL-SPAM-PHRASE".to_string(),
+            "(00000000deadbeef,Gewinnspiel für Sie)".to_string()
+        )]
+    );
+    let fields = outcome.header_fields();
+    assert_eq!(
+        fields,
+        [
+            "X-IMAIL-SPAM-PHRASE:\r\n =?UTF-8?B?KDAwMDAwMDAwZGVhZGJlZWYsR2V3aW5uc3BpZWwgZsO8ciBTaWUp?="
+        ]
+    );
+    assert!(
+        harness
+            .take_log()
+            .iter()
+            .any(|l| l.ends_with("matched phrase[Gewinnspiel für Sie]")),
+        "the log keeps the phrase as written"
+    );
+}
+
 #[tokio::test]
 async fn url_www_entry_matches_only_that_host() {
     let checks = [check("phrase", "url-domains = [\"www.ipswitch.com\"]")];
