@@ -36,7 +36,8 @@ pub struct TrainArgs {
     /// The labelled mail to learn from.
     #[command(flatten)]
     pub source: corpus::Source,
-    /// The table to write; an existing table is extended (incremental training).
+    /// The table to write; an existing table is extended (incremental training: the messages
+    /// learned are recorded in `<OUT>.learned`, and mail given again is not counted again).
     #[arg(long)]
     pub out: PathBuf,
     /// The check mode the table is for.
