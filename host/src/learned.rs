@@ -41,9 +41,7 @@ pub struct MessageKey {
 impl Learned {
     /// Where the record of `table` lives: the table's file name with `.learned` appended.
     pub fn path_for(table: &Path) -> PathBuf {
-        let mut name = table.as_os_str().to_os_string();
-        name.push(".learned");
-        PathBuf::from(name)
+        beside(table, ".learned")
     }
 
     /// Reads a record; a missing file is an empty record (a table trained before records
@@ -124,6 +122,13 @@ impl Learned {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
+}
+
+/// The file named as `file` with `suffix` appended (`antispam-table.txt.learned`).
+pub fn beside(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// The key a message is recorded under (see the module documentation).

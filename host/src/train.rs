@@ -73,43 +73,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let _lock = lock(&args.out)?;
     let files = args.source.files("train")?;
     let mode = Mode::from(args.mode);
-    let mut table = if args.out.exists() {
-        let text = std::fs::read_to_string(&args.out)
-            .with_context(|| format!("reading {}", args.out.display()))?;
-        let table =
-            Table::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.out.display()))?;
-        if table.tokens != classify::tokens_of(mode) {
-            bail!(
-                "{} holds {} tokens, not {}",
-                args.out.display(),
-                table.tokens.name(),
-                classify::tokens_of(mode).name()
-            );
-        }
-        table
-    } else {
-        Table::new(classify::tokens_of(mode))
-    };
-    // A record belongs to the table beside it: with no table there is nothing learned yet,
-    // and a record listing more mail than its table holds (the table replaced by another) is
-    // refused rather than trusted to skip mail.
+    let mut table = load_table(&args.out, mode)?;
     let record = Learned::path_for(&args.out);
-    let mut learned = if args.out.exists() {
-        Learned::load(&record)?
-    } else {
-        Learned::default()
-    };
-    let (good, spam) = learned.counts();
-    if good > table.good_messages as usize || spam > table.spam_messages as usize {
-        bail!(
-            "{} lists {good} good and {spam} spam messages, more than {} holds ({} and {}): \
-             it belongs to another table; remove it to train without it",
-            record.display(),
-            args.out.display(),
-            table.good_messages,
-            table.spam_messages
-        );
-    }
+    let mut learned = load_record(&record, &args.out, &table)?;
     let bar = ProgressBar::new(files.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -146,13 +112,55 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The table at `out` to extend, or a new one when there is none; a table of the other
+/// mode's tokens is refused.
+fn load_table(out: &Path, mode: Mode) -> anyhow::Result<Table> {
+    let tokens = classify::tokens_of(mode);
+    if !out.exists() {
+        return Ok(Table::new(tokens));
+    }
+    let text =
+        std::fs::read_to_string(out).with_context(|| format!("reading {}", out.display()))?;
+    let table = Table::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    if table.tokens != tokens {
+        bail!(
+            "{} holds {} tokens, not {}",
+            out.display(),
+            table.tokens.name(),
+            tokens.name()
+        );
+    }
+    Ok(table)
+}
+
+/// The record of the messages learned into `table` (read from `out`). A record belongs to the
+/// table beside it: with no table there is nothing learned yet, and a record listing more
+/// mail than its table holds (the table replaced by another) is refused rather than trusted
+/// to skip mail.
+fn load_record(record: &Path, out: &Path, table: &Table) -> anyhow::Result<Learned> {
+    if !out.exists() {
+        return Ok(Learned::default());
+    }
+    let learned = Learned::load(record)?;
+    let (good, spam) = learned.counts();
+    if good > table.good_messages as usize || spam > table.spam_messages as usize {
+        bail!(
+            "{} lists {good} good and {spam} spam messages, more than {} holds ({} and {}): \
+             it belongs to another table; remove it to train without it",
+            record.display(),
+            out.display(),
+            table.good_messages,
+            table.spam_messages
+        );
+    }
+    Ok(learned)
+}
+
 /// Takes the lock of the table at `out` (an advisory lock on `<out>.lock`, released when the
 /// returned file is closed, even if the process dies), so that two training runs (a nightly job
 /// overrunning into the next) never read the same table and each write its own update.
 fn lock(out: &Path) -> anyhow::Result<std::fs::File> {
-    let mut path = out.as_os_str().to_os_string();
-    path.push(".lock");
-    let path = PathBuf::from(path);
+    let path = learned::beside(out, ".lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
