@@ -46,7 +46,7 @@ pub struct TrainArgs {
     /// Take the messages given off the table instead (whichever side they were learned on).
     #[arg(long)]
     pub forget: bool,
-    /// Bound the table to this many words, dropping those seen in the fewest messages.
+    /// Bound the table to this many words, dropping those counted least (good + spam).
     #[arg(long)]
     pub max_words: Option<usize>,
 }
