@@ -119,9 +119,10 @@ fn load_table(out: &Path, mode: Mode) -> anyhow::Result<Table> {
     if !out.exists() {
         return Ok(Table::new(tokens));
     }
-    let text =
-        std::fs::read_to_string(out).with_context(|| format!("reading {}", out.display()))?;
-    let table = Table::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
+    // A table IMail wrote on Windows is Windows-1252; it is written back as UTF-8.
+    let bytes = std::fs::read(out).with_context(|| format!("reading {}", out.display()))?;
+    let table = Table::parse(&antispam_sdk::text::decode(&bytes))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", out.display()))?;
     if table.tokens != tokens {
         bail!(
             "{} holds {} tokens, not {}",
@@ -529,6 +530,32 @@ mod tests {
                 .to_string()
                 .contains("robinson tokens")
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_windows_1252_table_is_extended_and_written_as_utf8() {
+        let dir = std::env::temp_dir().join(format!("antispam-cp1252-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("good")).unwrap();
+        std::fs::write(dir.join("good/1.eml"), samples()[1].raw.clone()).unwrap();
+        let out = dir.join("antispam-table.txt");
+        std::fs::write(&out, b"#antispam-table v1 good=4 spam=3\ncaf\xe9,99,0,3\n").unwrap();
+        run(&TrainArgs {
+            source: corpus::Source {
+                good: vec![dir.join("good")],
+                spam: vec![],
+                split: None,
+                split_name: None,
+            },
+            out: out.clone(),
+            mode: TrainMode::Imail,
+            forget: false,
+            max_words: None,
+        })
+        .unwrap();
+        let table = Table::parse(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        assert_eq!(table.get("café"), Some(Counts { good: 0, spam: 3 }));
+        assert_eq!(table.good_messages, 5);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -336,6 +336,35 @@ async fn a_phrase_in_another_script_makes_an_ascii_header_field() {
     );
 }
 
+/// A phrase list written in Windows-1252 (as IMail's tools on Windows wrote them) is read as
+/// that code page: its accented phrase matches the message's text, which arrives as UTF-8.
+#[tokio::test]
+async fn a_windows_1252_phrase_list_matches_accented_text() {
+    let checks = [check("phrase", "phrases-file = \"phrases-1252.txt\"")];
+    let config = format!("[[domain]]\nname = \"example.com\"\n{}", checks.concat());
+    let harness = Harness::start(&config, &[], &[("phrases-1252.txt", "placeholder\n")])
+        .await
+        .expect("host starts");
+    std::fs::write(
+        harness.dir().join("phrases-1252.txt"),
+        b"# listes d'IMail\r\nOffre \xe0 dur\xe9e limit\xe9e\r\n",
+    )
+    .unwrap();
+    harness.engine.reload().await.expect("the list reloads");
+    harness.take_log();
+    let mut env = envelope("192.0.2.1");
+    env.mail_from = Some("sender@example.org".into());
+    let message = plain("Bonjour", "Une offre à durée limitée, pour vous.");
+    let outcome = harness.engine.check(&env, Body::Raw(message)).await;
+    assert_eq!(
+        outcome.headers,
+        [(
+            "X-IMAIL-SPAM-PHRASE".to_string(),
+            "(00000000deadbeef,Offre à durée limitée)".to_string()
+        )]
+    );
+}
+
 #[tokio::test]
 async fn url_www_entry_matches_only_that_host() {
     let checks = [check("phrase", "url-domains = [\"www.ipswitch.com\"]")];

@@ -14,6 +14,7 @@ pub mod html;
 pub mod log;
 pub mod net;
 mod state;
+pub mod text;
 
 pub use bindings::types::{Finding, Header, IpAddress, Message, Session, Settings, Verdict};
 #[doc(hidden)]
@@ -54,10 +55,10 @@ impl Settings {
             .map(|f| f.contents.as_slice())
     }
 
-    /// The contents of the file named by `key` as text (invalid UTF-8 is replaced).
+    /// The contents of the file named by `key` as text: UTF-8, or Windows-1252 for a file
+    /// that is not valid UTF-8 (see [`text::decode`]).
     pub fn text_file(&self, key: &str) -> Option<String> {
-        self.file(key)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
+        self.file(key).map(|b| text::decode(b).into_owned())
     }
 }
 
