@@ -4,7 +4,7 @@
 
 use antispam_host::corpus::Sample;
 use antispam_host::eval::measure;
-use antispam_host::pipeline::{Body, VerdictKind};
+use antispam_host::pipeline::{Body, Outcome, VerdictKind};
 use test_host::{Harness, envelope, snapshot};
 
 /// The fixture files every scenario's folder holds (settings name them by `*-file` keys).
@@ -309,17 +309,8 @@ async fn url_list_matches_internationalised_names_in_either_spelling() {
 async fn a_phrase_in_another_script_makes_an_ascii_header_field() {
     let checks = [check("phrase", "phrases = [\"Gewinnspiel für Sie\"]")];
     let (harness, _) = start(&checks).await;
-    let mut env = envelope("192.0.2.1");
-    env.mail_from = Some("sender@example.org".into());
-    let message = plain("Ihr Gewinnspiel für Sie", "Hallo");
-    let outcome = harness.engine.check(&env, Body::Raw(message)).await;
-    assert_eq!(
-        outcome.headers,
-        [(
-            "X-IMAIL-SPAM-PHRASE".to_string(),
-            "(00000000deadbeef,Gewinnspiel für Sie)".to_string()
-        )]
-    );
+    let outcome = check_plain(&harness, "Ihr Gewinnspiel für Sie", "Hallo").await;
+    assert_eq!(outcome.headers, [phrase_header("Gewinnspiel für Sie")]);
     let fields = outcome.header_fields();
     assert_eq!(
         fields,
@@ -351,18 +342,24 @@ async fn a_windows_1252_phrase_list_matches_accented_text() {
     )
     .unwrap();
     harness.engine.reload().await.expect("the list reloads");
-    harness.take_log();
+    let outcome = check_plain(&harness, "Bonjour", "Une offre à durée limitée, pour vous.").await;
+    assert_eq!(outcome.headers, [phrase_header("Offre à durée limitée")]);
+}
+
+/// Checks a plain-text message from `sender@example.org` and returns its outcome.
+async fn check_plain(harness: &Harness, subject: &str, body: &str) -> Outcome {
     let mut env = envelope("192.0.2.1");
     env.mail_from = Some("sender@example.org".into());
-    let message = plain("Bonjour", "Une offre à durée limitée, pour vous.");
-    let outcome = harness.engine.check(&env, Body::Raw(message)).await;
-    assert_eq!(
-        outcome.headers,
-        [(
-            "X-IMAIL-SPAM-PHRASE".to_string(),
-            "(00000000deadbeef,Offre à durée limitée)".to_string()
-        )]
-    );
+    let message = plain(subject, body);
+    harness.engine.check(&env, Body::Raw(message)).await
+}
+
+/// The phrase filter's X-header for a hit on `phrase`.
+fn phrase_header(phrase: &str) -> (String, String) {
+    (
+        "X-IMAIL-SPAM-PHRASE".to_string(),
+        format!("(00000000deadbeef,{phrase})"),
+    )
 }
 
 #[tokio::test]
