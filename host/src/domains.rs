@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use antispam_sdk::net::a_labels_or_name;
 use ipnet::IpNet;
 
 use crate::config::{Action, CheckSection, Config, ConfigError, DomainSection, parse_net};
@@ -422,8 +423,9 @@ fn limits_for(config: &Config, c: &CheckSection, verbose: bool) -> Limits {
 
 /// The live domains, by lower-case name.
 pub type Domains = HashMap<String, Arc<Domain>>;
+
 /// A sender address or domain as the white list compares it: the local part lower-cased, the
-/// domain in A-labels (UTS 46, which lower-cases too), so that `Jörg@Bücher.example` and
+/// domain in A-labels ([`a_labels_or_name`]) lower-cased, so that `Jörg@Bücher.example` and
 /// `jörg@xn--bcher-kva.example` are one sender. A domain without A-labels is lower-cased.
 pub fn sender_key(address: &str) -> String {
     let address = address.trim();
@@ -432,7 +434,7 @@ pub fn sender_key(address: &str) -> String {
         None => (None, address),
     };
     let domain = domain.strip_suffix('.').unwrap_or(domain);
-    let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase());
+    let domain = a_labels_or_name(domain).to_lowercase();
     match local {
         Some(local) => format!("{}@{domain}", local.to_lowercase()),
         None => domain,
