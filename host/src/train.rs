@@ -80,7 +80,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let tally = learn_files(&mut table, &mut learned, mode, &files, args.forget, &bar)?;
+    let tally = learn_files(&mut table, &mut learned, mode, &files, args.forget, &bar)
+        .with_context(|| {
+            format!(
+                "{}: train a new table from the mail (another `--out` file) and replace it",
+                args.out.display()
+            )
+        })?;
     bar.finish();
     let pruned = args.max_words.map_or(0, |max| table.prune(max));
     write_table(&table, mode, &args.out)?;
@@ -109,7 +115,25 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         record.display(),
         learned.len()
     );
+    if table.revision != table.tokens.revision() {
+        println!(
+            "note: {} holds the words of tokenizer revision {} and this antispam makes those of \
+             revision {}: the check looks some of its words up in vain; a table trained anew \
+             from the mail matches it",
+            args.out.display(),
+            revision_name(table.revision),
+            table.tokens.revision()
+        );
+    }
     Ok(())
+}
+
+/// A table's tokenizer revision for messages: 0 is a table that did not record it.
+fn revision_name(revision: u32) -> String {
+    match revision {
+        0 => "0 (not recorded)".to_string(),
+        n => n.to_string(),
+    }
 }
 
 /// The table at `out` to extend, or a new one when there is none; a table of the other
@@ -196,7 +220,7 @@ pub fn learn_files(
         match file.read() {
             Ok(samples) => {
                 for sample in &samples {
-                    learn_one(table, learned, mode, sample, forget, &mut tally);
+                    learn_one(table, learned, mode, sample, forget, &mut tally)?;
                 }
             }
             // A Maildir file renamed (its flags changed) or moved since it was listed: the
@@ -211,7 +235,9 @@ pub fn learn_files(
 
 /// Learns (or, with `forget`, unlearns) one message, as the record of learned messages says:
 /// a message learned before with the same label is skipped, one learned with the other label
-/// moves to the side given now.
+/// moves to the side given now. Taking a message off a table of another tokenizer revision
+/// (see [`bayes::Tokens::revision`]) is refused: the tokens it gave then are not those it gives
+/// now, and subtracting these would take counts from other messages' words.
 pub fn learn_one(
     table: &mut Table,
     learned: &mut Learned,
@@ -219,10 +245,23 @@ pub fn learn_one(
     sample: &Sample,
     forget: bool,
     tally: &mut Tally,
-) {
+) -> anyhow::Result<()> {
     let view = MessageView::parse(&sample.raw, DEFAULT_MAX_TEXT_BYTES);
     let key = learned::message_key(&view);
     let before = learned.label(&key);
+    if let Some(old) = before
+        && (forget || old != sample.spam)
+        && table.revision != table.tokens.revision()
+    {
+        bail!(
+            "{} was learned as {} into a table of tokenizer revision {}, and this antispam \
+             tokenizes at revision {}: its words cannot be taken off the table exactly",
+            sample.name,
+            if old { "spam" } else { "good" },
+            revision_name(table.revision),
+            table.tokens.revision()
+        );
+    }
     // Tokenized only when the table changes (mail learned before is merely looked up).
     let tokens = || table_tokens(mode, &view);
     match (forget, before) {
@@ -246,6 +285,7 @@ pub fn learn_one(
             learned.set(key, sample.spam);
         }
     }
+    Ok(())
 }
 
 /// The tokenizer's view of a parsed message.
@@ -422,16 +462,16 @@ mod tests {
         );
     }
 
-    #[test]
-    fn run_writes_and_extends_a_table_then_evaluate_scores() {
-        let dir = std::env::temp_dir().join(format!("antispam-train-{}", std::process::id()));
+    /// `samples()` written to `dir/good` and `dir/spam`, and the arguments that train
+    /// `dir/table.txt` in Robinson mode on them.
+    fn train_dirs(dir: &Path) -> TrainArgs {
         for (sub, spam) in [("good", false), ("spam", true)] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
             for (i, s) in samples().into_iter().filter(|s| s.spam == spam).enumerate() {
                 std::fs::write(dir.join(sub).join(format!("{i}.eml")), &s.raw).unwrap();
             }
         }
-        let args = TrainArgs {
+        TrainArgs {
             source: corpus::Source {
                 good: vec![dir.join("good")],
                 spam: vec![dir.join("spam")],
@@ -442,7 +482,25 @@ mod tests {
             mode: TrainMode::Robinson,
             forget: false,
             max_words: None,
-        };
+        }
+    }
+
+    /// The same mail with the labels swapped (moved into and out of Junk).
+    fn swapped(args: &TrainArgs) -> TrainArgs {
+        TrainArgs {
+            source: corpus::Source {
+                good: args.source.spam.clone(),
+                spam: args.source.good.clone(),
+                ..args.source.clone()
+            },
+            ..args.clone()
+        }
+    }
+
+    #[test]
+    fn run_writes_and_extends_a_table_then_evaluate_scores() {
+        let dir = std::env::temp_dir().join(format!("antispam-train-{}", std::process::id()));
+        let args = train_dirs(&dir);
         let read = || Table::parse(&std::fs::read_to_string(&args.out).unwrap()).unwrap();
         run(&args).unwrap();
         let once = read();
@@ -454,15 +512,7 @@ mod tests {
         run(&args).unwrap();
         assert_eq!(read(), once, "mail given again is not counted again");
 
-        let swapped = TrainArgs {
-            source: corpus::Source {
-                good: vec![dir.join("spam")],
-                spam: vec![dir.join("good")],
-                ..args.source.clone()
-            },
-            ..args.clone()
-        };
-        run(&swapped).unwrap();
+        run(&swapped(&args)).unwrap();
         let moved = read();
         assert_eq!((moved.good_messages, moved.spam_messages), (6, 6));
         assert_eq!(
@@ -531,6 +581,116 @@ mod tests {
                 .contains("robinson tokens")
         );
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_table_of_another_tokenizer_revision_is_extended_but_never_unlearned() {
+        let dir = std::env::temp_dir().join(format!("antispam-revision-{}", std::process::id()));
+        let args = train_dirs(&dir);
+        let text = || std::fs::read_to_string(&args.out).unwrap();
+        run(&args).unwrap();
+        assert!(text().starts_with(&format!(
+            "#antispam-table v1 good=6 spam=6 tokens=robinson revision={}\n",
+            Tokens::Robinson.revision()
+        )));
+        // The table as an antispam of before tokenizer revisions wrote it.
+        let old = text().replacen(" revision=1", "", 1);
+        std::fs::write(&args.out, &old).unwrap();
+        for refused in [
+            swapped(&args),
+            TrainArgs {
+                forget: true,
+                ..args.clone()
+            },
+        ] {
+            let err = format!("{:#}", run(&refused).unwrap_err());
+            assert!(
+                err.contains("table.txt: train a new table")
+                    && err.contains("was learned as")
+                    && err.contains("tokenizer revision 0 (not recorded)")
+                    && err.contains("cannot be taken off the table exactly"),
+                "{err}"
+            );
+            assert_eq!(text(), old, "nothing written");
+        }
+        run(&args).unwrap();
+        assert_eq!(
+            Table::parse(&text()),
+            Table::parse(&old),
+            "learned before with the same label: skipped"
+        );
+        assert!(text().contains(" revision=0\n"), "0 written as 0");
+        let raw = String::from_utf8(samples()[1].raw.clone()).unwrap();
+        std::fs::write(dir.join("good/new.eml"), raw.replace("notes", "agenda")).unwrap();
+        run(&args).unwrap();
+        let extended = Table::parse(&text()).unwrap();
+        assert_eq!(extended.good_messages, 7, "new mail is still learned");
+        assert_eq!(extended.revision, 0, "and the table keeps its revision");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A tripwire for [`bayes::Tokens::revision`]: the tokens each mode makes of a few messages
+    /// (the demo's, and one with base64 HTML, quoted-printable Latin-1 text, an encoded Subject
+    /// and an attachment), as a digest. When a change to the tokenizers or to the parsing of
+    /// mail changes them, this fails: raise that mode's revision and pin the new digest.
+    #[test]
+    fn tokens_match_the_tokenizer_revision() {
+        use base64::Engine as _;
+        use sha2::{Digest, Sha256};
+        let html = base64::engine::general_purpose::STANDARD
+            .encode("<p>Caf&eacute; <a href=\"http://x.test/a?b=1\">SALE</a> 50% off</p>");
+        let mixed = format!(
+            "From: =?iso-8859-1?q?Jos=E9?= <jose@example.org>\r\n\
+             Subject: =?utf-8?b?w4lsw6h2ZQ==?= offer\r\n\
+             Received: from mx.example.org (mx.example.org [192.0.2.1]) by example.com\r\n\
+             Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n\
+             --x\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\
+             Content-Transfer-Encoding: quoted-printable\r\n\r\n\
+             Gar=E7on, visit www.example.net or mail me@example.org =\r\nnow!\r\n\
+             --x\r\nContent-Type: text/html; charset=utf-8\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{html}\r\n\
+             --x\r\nContent-Type: application/pdf; name=a.pdf\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--x--\r\n"
+        );
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+        let messages = [
+            std::fs::read(root.join("ham.eml")).unwrap(),
+            std::fs::read(root.join("spam.eml")).unwrap(),
+            mixed.into_bytes(),
+        ];
+        let digest = |mode| {
+            let mut hash = Sha256::new();
+            for raw in &messages {
+                let view = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
+                for token in classify::tokenize(mode, &message_text(&view)) {
+                    hash.update(token.as_bytes());
+                    hash.update(b"\n");
+                }
+                hash.update(b"\0");
+            }
+            format!("{:x}", hash.finalize())
+        };
+        let pinned = [
+            (
+                Mode::Imail,
+                1,
+                "868178620ea94e573e108eb94b2e5212fa86e5a15c838e363ce83880f4a6a069",
+            ),
+            (
+                Mode::Robinson,
+                1,
+                "10825a4e35ed9fa26821ba9137551980dd40d242f0777f0fb5c8e3f585f37566",
+            ),
+        ];
+        for (mode, revision, digest_pinned) in pinned {
+            let tokens = classify::tokens_of(mode);
+            assert_eq!(
+                (tokens.revision(), digest(mode).as_str()),
+                (revision, digest_pinned),
+                "the {} tokens changed: raise Tokens::revision for it and pin the new digest",
+                tokens.name()
+            );
+        }
     }
 
     #[test]

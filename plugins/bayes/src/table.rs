@@ -3,9 +3,13 @@
 //! Text format (one table per host):
 //!
 //! ```text
-//! #antispam-table v1 good=<messages> spam=<messages> tokens=<imail|robinson>
+//! #antispam-table v1 good=<messages> spam=<messages> tokens=<imail|robinson> revision=<n>
 //! word,value,good,spam
 //! ```
+//!
+//! `revision` names the version of the tokenizer (with the message parsing before it) whose
+//! words the table holds (see [`Tokens::revision`]); a table without it (written before
+//! revisions were recorded, or by IMail) has revision 0, unknown.
 //!
 //! `value` is a cached score (written as an integer percent, ignored on load and recomputed);
 //! `good`/`spam` are counts. The word is everything before the last three commas, so a token
@@ -30,6 +34,17 @@ impl Tokens {
         match self {
             Tokens::Imail => "imail",
             Tokens::Robinson => "robinson",
+        }
+    }
+
+    /// The revision of this tokenizer in this build: raised whenever the tokens it makes of
+    /// some message change (the tokenizer's rules, or how the host parses and decodes mail
+    /// before it). A message learned into a table of another revision gave the table other
+    /// tokens than it gives now, so it cannot be taken off the table exactly.
+    pub fn revision(self) -> u32 {
+        match self {
+            Tokens::Imail => 1,
+            Tokens::Robinson => 1,
         }
     }
 }
@@ -65,6 +80,9 @@ pub struct Table {
     pub spam_messages: u32,
     /// The tokenizer the words come from.
     pub tokens: Tokens,
+    /// The tokenizer's revision when the table was started ([`Tokens::revision`]; 0 when not
+    /// recorded). Extending a table keeps it: only a new table is of the current revision.
+    pub revision: u32,
     words: HashMap<Box<str>, Counts>,
 }
 
@@ -77,6 +95,7 @@ impl Table {
             good_messages: 0,
             spam_messages: 0,
             tokens,
+            revision: tokens.revision(),
             words: HashMap::new(),
         }
     }
@@ -180,10 +199,11 @@ impl Table {
         let mut out = String::with_capacity(words.len() * 24 + 80);
         let _ = writeln!(
             out,
-            "{MAGIC} v1 good={} spam={} tokens={}",
+            "{MAGIC} v1 good={} spam={} tokens={} revision={}",
             self.good_messages,
             self.spam_messages,
-            self.tokens.name()
+            self.tokens.name(),
+            self.revision
         );
         for (word, c) in words {
             let value = (score(c) * 100.0).round() as u32;
@@ -211,7 +231,7 @@ pub(crate) fn parse_with(text: &str, mut add: impl FnMut(&str, Counts)) -> Resul
     Ok(table)
 }
 
-/// Parses `#antispam-table v1 good=<n> spam=<n> [tokens=<imail|robinson>]`.
+/// Parses `#antispam-table v1 good=<n> spam=<n> [tokens=<imail|robinson>] [revision=<n>]`.
 fn parse_header(line: &str) -> Result<Table, String> {
     let mut fields = line.split_whitespace();
     if fields.next() != Some(MAGIC) || fields.next() != Some("v1") {
@@ -220,6 +240,7 @@ fn parse_header(line: &str) -> Result<Table, String> {
         ));
     }
     let mut table = Table::new(Tokens::Imail);
+    table.revision = 0;
     let (mut good, mut spam) = (None, None);
     for field in fields {
         let (key, value) = field
@@ -234,6 +255,11 @@ fn parse_header(line: &str) -> Result<Table, String> {
                     "robinson" => Tokens::Robinson,
                     other => return Err(format!("unknown tokens `{other}`")),
                 }
+            }
+            "revision" => {
+                table.revision = value
+                    .parse()
+                    .map_err(|_| format!("bad revision `{value}`"))?
             }
             other => return Err(format!("unknown header field `{other}`")),
         }
@@ -289,8 +315,9 @@ mod tests {
             Table::parse("#antispam-table v1 good=10 spam=20\n viagra , 99, 0 ,7\n\nhello,1,9,0\n")
                 .unwrap();
         assert_eq!(
-            (t.good_messages, t.spam_messages, t.tokens),
-            (10, 20, Tokens::Imail)
+            (t.good_messages, t.spam_messages, t.tokens, t.revision),
+            (10, 20, Tokens::Imail, 0),
+            "no revision: unknown"
         );
         assert_eq!(t.get("viagra"), Some(Counts { good: 0, spam: 7 }));
         assert_eq!(t.get("hello"), Some(Counts { good: 9, spam: 0 }));
@@ -346,12 +373,12 @@ mod tests {
         t.add_message(["a", "b", "a"], true);
         t.add_message(["b"], false);
         let text = t.to_text(|_| 0.5);
-        assert!(
-            text.starts_with(
-                "#antispam-table v1 good=1 spam=1 tokens=robinson\na,50,0,2\nb,50,1,1\n"
-            )
-        );
+        assert!(text.starts_with(
+            "#antispam-table v1 good=1 spam=1 tokens=robinson revision=1\na,50,0,2\nb,50,1,1\n"
+        ));
         assert_eq!(Table::parse(&text).unwrap(), t);
+        let old = text.replace(" revision=1", " revision=0");
+        assert_eq!(Table::parse(&old).unwrap().revision, 0, "kept as read");
     }
 
     #[test]
