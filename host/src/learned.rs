@@ -137,7 +137,7 @@ pub fn message_key(view: &MessageView) -> MessageKey {
         view.headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|h| h.raw.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_default()
     };
     let message_id = field("Message-ID");

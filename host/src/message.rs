@@ -6,18 +6,21 @@ use std::borrow::Cow;
 use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
-use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::parsers::MessageStream;
+use mail_parser::{HeaderName, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// The default bound on the decoded text handed to content checks (per message).
 pub const DEFAULT_MAX_TEXT_BYTES: usize = 512 * 1024;
 
-/// One header field, decoded.
+/// One header field, unfolded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// Field name as written.
     pub name: String,
-    /// Decoded, unfolded value.
+    /// The value with its RFC 2047 encoded words decoded.
     pub value: String,
+    /// The value as written (encoded words left as they are).
+    pub raw: String,
 }
 
 /// The parsed message: what content checks see.
@@ -66,12 +69,14 @@ impl MessageView {
         for line in head.lines() {
             match (line.starts_with([' ', '\t']), headers.last_mut()) {
                 (true, Some(field)) => {
-                    field.value.push(' ');
-                    field.value.push_str(line.trim());
+                    field.raw.push(' ');
+                    field.raw.push_str(line.trim());
+                    field.value.clone_from(&field.raw);
                 }
                 _ => headers.extend(line.split_once(':').map(|(name, value)| Header {
                     name: name.trim().to_string(),
                     value: value.trim().to_string(),
+                    raw: value.trim().to_string(),
                 })),
             }
         }
@@ -96,7 +101,8 @@ impl MessageView {
             ..MessageView::default()
         };
         // Only what the view needs is parsed: the MIME fields and the Subject (other fields are
-        // passed on as written, so parsing them, Received above all, would be wasted work).
+        // passed on as written, so parsing them, Received above all, would be wasted work; a
+        // field with encoded words has them decoded, see `decoded`).
         let parser = MessageParser::new()
             .with_mime_headers()
             .header_text(HeaderName::Subject);
@@ -107,12 +113,16 @@ impl MessageView {
         view.headers = msg
             .headers()
             .iter()
-            .map(|h| Header {
-                name: h.name().to_string(),
-                value: header_text(&utf8(
+            .map(|h| {
+                let written = utf8(
                     raw.get(h.offset_start as usize..h.offset_end as usize)
                         .unwrap_or_default(),
-                )),
+                );
+                Header {
+                    name: h.name().to_string(),
+                    value: decoded(&written).unwrap_or_else(|| header_text(&written)),
+                    raw: header_text(&written),
+                }
             })
             .collect();
         let mut budget = max_text_bytes;
@@ -181,6 +191,18 @@ fn recovered<'a>(part: &MessagePart, text: &'a str) -> Cow<'a, str> {
 /// the faster [`std::str::from_utf8`] and borrowed.
 fn utf8(bytes: &[u8]) -> Cow<'_, str> {
     std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed)
+}
+
+/// A raw header value with its RFC 2047 encoded words decoded (in the character sets they
+/// name), unfolded and trimmed; `None` when it has none.
+fn decoded(raw: &str) -> Option<String> {
+    if !raw.contains("=?") {
+        return None;
+    }
+    match MessageStream::new(raw.as_bytes()).parse_unstructured() {
+        HeaderValue::Text(text) => Some(text.trim().to_string()),
+        _ => None,
+    }
 }
 
 /// Unfolds a raw header value (continuation lines joined) and trims it.
@@ -318,6 +340,32 @@ mod tests {
     }
 
     #[test]
+    fn encoded_words_are_decoded_and_kept_as_written() {
+        let raw = b"From: =?iso-8859-1?q?Jos=E9?= =?utf-8?b?R2FyY8Ot?=\r\n <jose@example.org>\r\n\
+                    Reply-To: =?big5?B?pKSk5Q==?= <x@example.net>\r\n\
+                    X-Mailer: Mailer 1.0\r\n\
+                    X-Broken: =?unknown-charset?q?caf=C3=A9?= =?utf-8?b?!!!?=\r\n\r\nbody\r\n";
+        let view = MessageView::parse(raw, DEFAULT_MAX_TEXT_BYTES);
+        let field = |name: &str| {
+            let h = view.headers.iter().find(|h| h.name == name).unwrap();
+            (h.value.as_str(), h.raw.as_str())
+        };
+        assert_eq!(
+            field("From"),
+            (
+                "JoséGarcí <jose@example.org>",
+                "=?iso-8859-1?q?Jos=E9?= =?utf-8?b?R2FyY8Ot?= <jose@example.org>"
+            ),
+            "adjacent encoded words join; folding is undone in both"
+        );
+        assert_eq!(field("Reply-To").0, "中文 <x@example.net>");
+        assert_eq!(field("X-Mailer"), ("Mailer 1.0", "Mailer 1.0"));
+        let (value, written) = field("X-Broken");
+        assert!(value.starts_with("café"), "{value}");
+        assert!(written.starts_with("=?unknown-charset?q?caf=C3=A9?="));
+    }
+
+    #[test]
     fn the_raw_view_unfolds_fields_and_bounds_the_body() {
         let raw = b"Subject: Cheap\r\n  viagra\r\nX-A: 1\r\nbroken line\r\n\r\nbody \xff text\r\n";
         let view = MessageView::raw(raw, 8);
@@ -327,11 +375,13 @@ mod tests {
             [
                 Header {
                     name: "Subject".into(),
-                    value: "Cheap viagra".into()
+                    value: "Cheap viagra".into(),
+                    raw: "Cheap viagra".into()
                 },
                 Header {
                     name: "X-A".into(),
-                    value: "1".into()
+                    value: "1".into(),
+                    raw: "1".into()
                 },
             ]
         );

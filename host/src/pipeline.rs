@@ -376,9 +376,10 @@ impl MessageRun {
             headers: view
                 .headers
                 .into_iter()
-                .map(|h| runtime::Header {
+                .map(|h| runtime::HeaderField {
                     name: h.name,
                     value: h.value,
+                    raw: h.raw,
                 })
                 .collect(),
             text: view.text,

@@ -18,7 +18,7 @@ use wasmtime::{
 };
 
 pub use bindings::types::{
-    Finding, Header, IpAddress, Message, Session, Settings, SettingsFile, Verdict,
+    Finding, Header, HeaderField, IpAddress, Message, Session, Settings, SettingsFile, Verdict,
 };
 use bindings::{connection::ConnectionPluginPre, content::ContentPluginPre};
 pub use state::{HostState, Services, ip_from_wit, ip_to_wit};

@@ -322,6 +322,7 @@ fn most_interesting(a: (&str, f64), b: (&str, f64)) -> Ordering {
 mod tests {
     use super::*;
     use crate::table::Table;
+    use crate::tokenize::Field;
 
     fn table(lines: &str) -> Table {
         Table::parse(&format!("#antispam-table v1 good=100 spam=100\n{lines}")).unwrap()
@@ -521,7 +522,7 @@ mod tests {
         )
         .unwrap();
         let msg = MessageText {
-            headers: vec![("X-Mailer", "spamware")],
+            headers: vec![Field::plain("X-Mailer", "spamware")],
             text: "meeting agenda viagra",
             ..MessageText::default()
         };

@@ -17,7 +17,7 @@ pub use classify::{Classifier, Outcome};
 pub use hashed::HashedTable;
 pub use settings::{Mode, Settings};
 pub use table::{Counts, Table, Tokens};
-pub use tokenize::MessageText;
+pub use tokenize::{Field, MessageText};
 
 /// The X-header added to spam.
 pub const HEADER: &str = "X-IMAIL-SPAM-STATISTICS";

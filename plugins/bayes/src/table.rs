@@ -44,7 +44,9 @@ impl Tokens {
     pub fn revision(self) -> u32 {
         match self {
             Tokens::Imail => 1,
-            Tokens::Robinson => 1,
+            // 2: header fields read with their encoded words decoded (names, other fields'
+            // words), the `charset:` tokens still from the fields as written.
+            Tokens::Robinson => 2,
         }
     }
 }
@@ -374,10 +376,10 @@ mod tests {
         t.add_message(["b"], false);
         let text = t.to_text(|_| 0.5);
         assert!(text.starts_with(
-            "#antispam-table v1 good=1 spam=1 tokens=robinson revision=1\na,50,0,2\nb,50,1,1\n"
+            "#antispam-table v1 good=1 spam=1 tokens=robinson revision=2\na,50,0,2\nb,50,1,1\n"
         ));
         assert_eq!(Table::parse(&text).unwrap(), t);
-        let old = text.replace(" revision=1", " revision=0");
+        let old = text.replace(" revision=2", " revision=0");
         assert_eq!(Table::parse(&old).unwrap().revision, 0, "kept as read");
     }
 

@@ -133,7 +133,7 @@ fn field_name() -> impl Strategy<Value = String> {
 pub fn hostile_message() -> impl Strategy<Value = crate::Message> {
     (
         hostile_text(20),
-        prop::collection::vec((field_name(), hostile_text(30)), 0..8),
+        prop::collection::vec((field_name(), hostile_text(30), hostile_text(30)), 0..8),
         hostile_text(150),
         prop::collection::vec(hostile_text(150), 0..3),
         any::<bool>(),
@@ -143,7 +143,7 @@ pub fn hostile_message() -> impl Strategy<Value = crate::Message> {
             subject,
             headers: headers
                 .into_iter()
-                .map(|(name, value)| crate::Header { name, value })
+                .map(|(name, value, raw)| crate::HeaderField { name, value, raw })
                 .collect(),
             text,
             html,

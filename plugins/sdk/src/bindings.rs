@@ -20,8 +20,8 @@ pub mod content {
         export_macro_name: "export_content",
         default_bindings_module: "antispam_sdk::bindings::content",
         with: {
-            "antispam:plugin/types@0.2.0": crate::bindings::connection::antispam::plugin::types,
-            "antispam:plugin/log@0.2.0": crate::bindings::connection::antispam::plugin::log,
+            "antispam:plugin/types@0.3.0": crate::bindings::connection::antispam::plugin::types,
+            "antispam:plugin/log@0.3.0": crate::bindings::connection::antispam::plugin::log,
         },
     });
 }

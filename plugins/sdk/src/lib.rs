@@ -16,7 +16,9 @@ pub mod net;
 mod state;
 pub mod text;
 
-pub use bindings::types::{Finding, Header, IpAddress, Message, Session, Settings, Verdict};
+pub use bindings::types::{
+    Finding, Header, HeaderField, IpAddress, Message, Session, Settings, Verdict,
+};
 #[doc(hidden)]
 pub use state::{configure, with_check};
 

@@ -131,7 +131,7 @@ mod tests {
             subject: "Hello",
             text: "plain",
             html: vec!["<p>VIA<!-- x -->GRA</p>"],
-            headers: vec![("X-Other", "ignored")],
+            headers: vec![crate::Field::plain("X-Other", "ignored")],
         };
         assert_eq!(tokens(&msg), ["hello", "plain", "viagra"]);
     }

@@ -15,12 +15,34 @@ pub use robinson::{
 pub struct MessageText<'a> {
     /// The decoded Subject.
     pub subject: &'a str,
-    /// Header fields (name, value) in message order.
-    pub headers: Vec<(&'a str, &'a str)>,
+    /// Header fields in message order.
+    pub headers: Vec<Field<'a>>,
     /// The decoded text/plain parts.
     pub text: &'a str,
     /// The decoded text/html parts, as markup.
     pub html: Vec<&'a str>,
+}
+
+/// One header field, unfolded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Field<'a> {
+    /// The name as written.
+    pub name: &'a str,
+    /// The value with its RFC 2047 encoded words decoded.
+    pub value: &'a str,
+    /// The value as written.
+    pub raw: &'a str,
+}
+
+impl<'a> Field<'a> {
+    /// A field whose value has no encoded words: decoded, it reads as written.
+    pub fn plain(name: &'a str, value: &'a str) -> Self {
+        Field {
+            name,
+            value,
+            raw: value,
+        }
+    }
 }
 
 impl<'a> From<&'a antispam_sdk::Message> for MessageText<'a> {
@@ -30,7 +52,11 @@ impl<'a> From<&'a antispam_sdk::Message> for MessageText<'a> {
             headers: m
                 .headers
                 .iter()
-                .map(|h| (h.name.as_str(), h.value.as_str()))
+                .map(|h| Field {
+                    name: &h.name,
+                    value: &h.value,
+                    raw: &h.raw,
+                })
                 .collect(),
             text: &m.text,
             html: m.html.iter().map(String::as_str).collect(),

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use antispam_sdk::html::scan;
 use antispam_sdk::net::a_labels_or_name;
 
-use super::{MessageText, lower, push_lower};
+use super::{Field, MessageText, lower, push_lower};
 
 /// Body words shorter than this are dropped.
 const MIN_WORD: usize = 3;
@@ -243,7 +243,7 @@ impl<'s> Tokenizer<'s> {
         // Each name ASCII-lower-cased once, then compared exactly.
         let mut lower_name = std::mem::take(&mut self.name);
         let mut previous = String::from("^");
-        for &(name, value) in &msg.headers {
+        for &Field { name, value, raw } in &msg.headers {
             lower_name.clear();
             lower_name.push_str(name);
             lower_name.make_ascii_lowercase();
@@ -258,7 +258,7 @@ impl<'s> Tokenizer<'s> {
             }
             // A field's tokens are made of pieces of its value and of names without controls.
             self.out.clean = !has_control(value);
-            self.charsets(value);
+            self.charsets(raw);
             if COUNTED.contains(&field) {
                 match counts.iter_mut().find(|(n, _)| *n == name) {
                     Some((_, count)) => *count += 1,
@@ -702,6 +702,14 @@ fn push_decimal(buf: &mut String, n: usize) {
 mod tests {
     use super::*;
 
+    /// Fields without encoded words.
+    fn plain<'a>(fields: Vec<(&'a str, &'a str)>) -> Vec<Field<'a>> {
+        fields
+            .into_iter()
+            .map(|(n, v)| Field::plain(n, v))
+            .collect()
+    }
+
     fn has(tokens: &[String], t: &str) -> bool {
         tokens.iter().any(|x| x == t)
     }
@@ -716,7 +724,7 @@ mod tests {
     fn headers_are_prefixed() {
         let msg = MessageText {
             subject: "Cheap MEDS!",
-            headers: vec![
+            headers: plain(vec![
                 ("From", "\"Bob Smith\" <Bob@Example.COM>"),
                 (
                     "Received",
@@ -727,7 +735,7 @@ mod tests {
                 ("To", "a@x.example, b@y.example, c@z.example"),
                 ("X-Keywords", "not counted"),
                 ("Reply-To", "=?Big5?B?pKS64g==?= <x@y.example>"),
-            ],
+            ]),
             ..MessageText::default()
         };
         let t = tokens(&msg);
@@ -769,15 +777,37 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_read_decoded_and_their_charsets_as_written() {
+        let msg = MessageText {
+            headers: vec![Field {
+                name: "From",
+                value: "José <j@example.org>",
+                raw: "=?iso-8859-1?q?Jos=E9?= <j@example.org>",
+            }],
+            ..MessageText::default()
+        };
+        let t = tokens(&msg);
+        has_all(
+            &t,
+            &[
+                "from:name:josé",
+                "from:addr:j@example.org",
+                "charset:iso-8859-1",
+            ],
+        );
+        assert!(!t.iter().any(|x| x.contains("=e9")), "{t:?}");
+    }
+
+    #[test]
     fn hostile_message_ids_and_charsets_give_no_blank_ended_tokens() {
         let msg = MessageText {
-            headers: vec![
+            headers: plain(vec![
                 ("Message-ID", "<a href='mailto:a@b.example'> <"),
                 (
                     "Subject",
                     "=? ?Q?x?= =?utf 8?B?eA==?= =?\u{e9}?Q?x?= =?Big5?B?eA==?=",
                 ),
-            ],
+            ]),
             ..MessageText::default()
         };
         let t = tokens(&msg);
@@ -789,7 +819,7 @@ mod tests {
     #[test]
     fn other_fields_give_words_but_not_dates_or_delivery_fields() {
         let msg = MessageText {
-            headers: vec![
+            headers: plain(vec![
                 // An mbox separator line that a parser took for a field.
                 ("From list-admin@example.org  Thu Aug 22 12", "36:23 2002"),
                 ("X-Mailer", "Sylpheed version 0.8.2 (GTK+ 1.2.10; i386)"),
@@ -805,7 +835,7 @@ mod tests {
                 ("X-SpamCop-Disposition", "Blocked bl.spamcop.net"),
                 ("X-MailScanner-SpamCheck", "not spam, SpamAssassin"),
                 ("X-MailScanner", "Found to be clean"),
-            ],
+            ]),
             ..MessageText::default()
         };
         let t = tokens(&msg);
