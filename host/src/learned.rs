@@ -7,7 +7,7 @@
 //! The format is text, one message a line after a header line: `good <key> <Message-ID>` or
 //! `spam <key> <Message-ID>` (the Message-ID, white space folded, is for people reading the
 //! record; a message without one has none). The key is `sha256:` and the SHA-256 digest of the
-//! message's Message-ID, Subject, From and Date fields and its decoded text and HTML: fields a
+//! message's Message-ID, From and Date fields as written, its decoded Subject, text and HTML: fields a
 //! mail store adds (`Status`, `X-Keywords`) do not change it, and two different messages that
 //! share a Message-ID (a spam copying a real one's) do not share a key, so a relearn always
 //! takes off the tokens that message added.

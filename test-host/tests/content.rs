@@ -651,6 +651,8 @@ async fn bayes_robinson_mode() {
     let bulk = b"From: sender@example.org\r\nTo: postmaster@example.com\r\nSubject: Minutes\r\n\
                  Message-ID: <m1@example.org>\r\nX-Mailer: BulkBlaster 2.0\r\n\r\n\
                  viagra meeting agenda\r\n";
+    let encoded_sender = b"From: =?iso-8859-1?q?Jos=E9?= <j@example.org>\r\n\
+                           Subject: Hello\r\n\r\nhello\r\n";
     let text = scenario(
         &checks,
         &[
@@ -661,6 +663,9 @@ async fn bayes_robinson_mode() {
                 "undecided, no header word either",
                 plain("Notes", "viagra meeting"),
             ),
+            // The sender's name crosses the WIT decoded, and as written, which names its
+            // character set.
+            ("an encoded sender name", encoded_sender.to_vec()),
         ],
     )
     .await;
