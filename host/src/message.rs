@@ -498,6 +498,19 @@ mod tests {
             })
     }
 
+    /// A header value made of the pieces of encoded words, broken in every way.
+    fn encoded_words() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = proptest::sample::select(
+            &[
+                "=?", "?=", "?", "=", "q", "Q", "b", "B", "utf-8", "big5", "x-bogus", "*en", "=E9",
+                "=C3=A9", "==", "w6k=", "pKSk5Q==", "_", " ", "\r\n ", "\t", "\"", "<", ">", "@",
+                "\u{e9}", "\u{0}",
+            ][..],
+        );
+        proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat())
+    }
+
     proptest::proptest! {
         /// Malformed MIME never panics: the view keeps the raw size, and the decoded text and
         /// HTML stay within the bound (plus the blank line between text parts).
@@ -507,6 +520,21 @@ mod tests {
             proptest::prop_assert_eq!(view.size, raw.len() as u64);
             let decoded = view.text.len() + view.html.iter().map(String::len).sum::<usize>();
             proptest::prop_assert!(decoded <= bound + 2 * view.text.matches("\n\n").count());
+        }
+
+        /// Hostile encoded words in a field never panic the decoder, and the field is kept as
+        /// written beside its decoded value.
+        #[test]
+        fn hostile_encoded_words_decode_or_stay_as_written(value in encoded_words()) {
+            let raw = format!("From: {value}\r\nX-A: {value}\r\n\r\nbody\r\n");
+            let view = MessageView::parse(raw.as_bytes(), DEFAULT_MAX_TEXT_BYTES);
+            proptest::prop_assert!(!view.parser_failed);
+            for h in &view.headers {
+                proptest::prop_assert_eq!(&h.raw, &header_text(&h.raw));
+                if !h.raw.contains("=?") {
+                    proptest::prop_assert_eq!(&h.value, &h.raw);
+                }
+            }
         }
     }
 }
